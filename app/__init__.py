@@ -1,0 +1,44 @@
+"""Tongjie's web application: the app factory that wires configuration, database and views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from app import api, auth, db, errors, i18n
+from app.auth import current_principal
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment (TONGJIE_*), then apply ``overrides`` (tests)."""
+    from app.config import from_environment, instance_secret, static_settings
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(static_settings())
+    app.config.update(from_environment(app.instance_path))
+    app.config.update(overrides or {})
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    db.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+
+    from app import cli, health, pages
+
+    csrf = CSRFProtect(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+    csrf.exempt(health.bp)
+    api.init_app(app)
+    for name in ("points", "records", "patrons", "me", "api-docs"):
+        csrf.exempt(app.blueprints[name])
+    cli.init_app(app)
+
+    @app.context_processor
+    def inject_principal() -> dict[str, Any]:
+        return {"principal": current_principal()}
+
+    return app

@@ -1,0 +1,29 @@
+"""The JSON API under /api/v1/, documented at /api/v1/openapi.json from the schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from app.errors import handle_http_exception
+
+
+class TongjieApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, answering errors in Tongjie's one error shape."""
+
+    def handle_http_exception(self, error: Any) -> Any:
+        return handle_http_exception(error)
+
+
+def init_app(app: Flask) -> None:
+    from app.api import me, patrons, points, records
+
+    api = TongjieApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "tongjie tokens create"}
+    )
+    for module in (points, records, patrons, me):
+        api.register_blueprint(module.blp, url_prefix="/api/v1")
+    app.extensions["tongjie.public_endpoints"].add("api-docs.openapi_json")

@@ -1,0 +1,112 @@
+"""/api/v1/points: the network tree, open to all; edits for admins and scoped librarians."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.accounts import Role, may_manage_point
+from app.auth import allow, current_principal, public
+from app.db import get_session
+from catalog.errors import NotFound, PermissionDenied
+from catalog.holdings import copies_held_by_point, per_capita
+from catalog.network import ClosedDay, ServicePoint, all_points, point_by_code
+
+blp = Blueprint("points", __name__, description="Service points of the network (服务点)")
+
+
+class ClosedDaySchema(Schema):
+    day = fields.Date(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class PointSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    parent = fields.String(allow_none=True)
+    region = fields.String()
+    population = fields.Integer()
+    address = fields.String()
+    opening_days = fields.String()
+    closed_days = fields.List(fields.Nested(ClosedDaySchema))
+    copies_held = fields.Integer()
+    holdings_per_capita = fields.Float(allow_none=True)
+
+
+class PointUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    address = fields.String(validate=validate.Length(max=300))
+    population = fields.Integer(validate=validate.Range(min=0))
+    opening_days = fields.String(validate=validate.Regexp(r"^[1-7]{1,7}$"))
+    closed_days = fields.List(fields.Nested(ClosedDaySchema))
+
+
+def point_payload(point: ServicePoint, copies_held: int) -> dict[str, Any]:
+    return {
+        "code": point.code,
+        "name": point.name,
+        "kind": point.kind,
+        "parent": point.parent.code if point.parent else None,
+        "region": point.region_code,
+        "population": point.population,
+        "address": point.address,
+        "opening_days": point.opening_days,
+        "closed_days": [{"day": c.day, "reason": c.reason} for c in point.closed_days],
+        "copies_held": copies_held,
+        "holdings_per_capita": per_capita(copies_held, point.population),
+    }
+
+
+def get_point(code: str) -> ServicePoint:
+    point = point_by_code(get_session(), code)
+    if point is None:
+        raise NotFound(f"no service point with code {code}", f"没有代码为 {code} 的服务点")
+    return point
+
+
+@blp.route("/points", methods=["GET"])
+@blp.response(200, PointSchema(many=True))
+@public
+def list_points() -> list[dict[str, Any]]:
+    """Every service point with copies held and holdings per capita (人均藏书)."""
+    session = get_session()
+    held = copies_held_by_point(session)
+    return [point_payload(p, held.get(p.id, 0)) for p in all_points(session)]
+
+
+@blp.route("/points/<code>", methods=["GET"])
+@blp.response(200, PointSchema)
+@public
+def show_point(code: str) -> dict[str, Any]:
+    """One service point."""
+    point = get_point(code)
+    return point_payload(point, copies_held_by_point(get_session()).get(point.id, 0))
+
+
+@blp.route("/points/<code>", methods=["PATCH"])
+@blp.arguments(PointUpdateSchema)
+@blp.response(200, PointSchema)
+@allow(Role.NETWORK_ADMIN, Role.BRANCH_LIBRARIAN)
+def update_point(changes: dict[str, Any], code: str) -> dict[str, Any]:
+    """Change a point's name, address, population, opening days or closed dates.
+
+    A branch librarian may change only points in their own subtree.
+    """
+    session = get_session()
+    point = get_point(code)
+    principal = current_principal()
+    assert principal is not None
+    if not may_manage_point(session, principal, point):
+        raise PermissionDenied(
+            f"{code} is outside the part of the network you manage", f"{code} 不在您管辖的范围内"
+        )
+    closed = changes.pop("closed_days", None)
+    for key, value in changes.items():
+        setattr(point, key, value)
+    if closed is not None:
+        point.closed_days = [ClosedDay(day=c["day"], reason=c["reason"]) for c in closed]
+    session.commit()
+    return point_payload(point, copies_held_by_point(session).get(point.id, 0))

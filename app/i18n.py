@@ -1,0 +1,46 @@
+"""Chinese first, English on request: ?lang=en, remembered in the session."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, get_locale, lazy_gettext
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        session["lang"] = asked
+        return asked
+    remembered = session.get("lang")
+    if remembered in languages:
+        return str(remembered)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale)
+    app.add_template_filter(label)
+    app.context_processor(lambda: {"lang": str(get_locale() or "zh_CN")})
+
+
+# Codes stored in the database, shown to people through these labels.
+LABELS = {
+    "central": lazy_gettext("Central library"),
+    "branch": lazy_gettext("Branch"),
+    "village_bookshop": lazy_gettext("Village bookshop"),
+    "worksite_reading_room": lazy_gettext("Worksite reading room"),
+    "bookmobile": lazy_gettext("Bookmobile"),
+    "community": lazy_gettext("Community point"),
+    "school": lazy_gettext("School point"),
+    "other": lazy_gettext("Other point"),
+    "network_admin": lazy_gettext("network administrator"),
+    "branch_librarian": lazy_gettext("branch librarian"),
+    "cataloguer": lazy_gettext("cataloguer"),
+    "terminal": lazy_gettext("terminal"),
+}
+
+
+def label(code: str) -> str:
+    """The reader's-language label of a stored code (the code itself if unknown)."""
+    return str(LABELS.get(code, code))

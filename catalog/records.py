@@ -1,0 +1,92 @@
+"""Bibliographic records of the union catalogue (联合目录) and their copies (馆藏/单册).
+
+A record holds the normalised fields that pages, search and figures read,
+plus the original MARC in lossless form (ISO 2709, UTF-8). Copies hang under
+one record whatever point holds them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from catalog.db import Base, Timestamped, utcnow
+from catalog.network import ServicePoint
+
+
+class CopyStatus(enum.StrEnum):
+    """Where a copy stands in circulation. Held = every status but withdrawn and lost."""
+
+    AVAILABLE = "available"  # 在架
+    ON_LOAN = "on_loan"  # 借出
+    IN_TRANSIT = "in_transit"  # 在途
+    ON_HOLD_SHELF = "on_hold_shelf"  # 预约架
+    IN_PROCESSING = "in_processing"  # 加工中
+    MISSING = "missing"  # 丢失待查
+    DAMAGED = "damaged"  # 破损
+    LOST = "lost"  # 遗失
+    WITHDRAWN = "withdrawn"  # 剔旧/注销
+
+
+NOT_HELD = (CopyStatus.WITHDRAWN, CopyStatus.LOST)
+
+
+class Record(Timestamped, Base):
+    """One edition, shared by the whole network (书目记录)."""
+
+    __tablename__ = "records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    title_pinyin: Mapped[str | None] = mapped_column(Text)
+    other_title: Mapped[str | None] = mapped_column(Text)
+    responsibility: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    authors_pinyin: Mapped[list[str]] = mapped_column(JSON, default=list)
+    edition: Mapped[str | None] = mapped_column(String(200))
+    publisher: Mapped[str | None] = mapped_column(String(300))
+    pub_place: Mapped[str | None] = mapped_column(String(200))
+    pub_year: Mapped[str | None] = mapped_column(String(4))
+    extent: Mapped[str | None] = mapped_column(String(300))
+    series: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    clc: Mapped[str | None] = mapped_column(String(64), index=True)
+    language: Mapped[str | None] = mapped_column(String(3))
+    isbn13: Mapped[str | None] = mapped_column(String(13), index=True)
+    isbns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    price: Mapped[str | None] = mapped_column(String(64))
+    match_key: Mapped[str | None] = mapped_column(String(400), index=True)
+    marc_flavour: Mapped[str | None] = mapped_column(String(8))
+    marc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    copies: Mapped[list[Copy]] = relationship(back_populates="record")
+
+
+class Copy(Timestamped, Base):
+    """One physical item with its own barcode (单册)."""
+
+    __tablename__ = "copies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    barcode: Mapped[str] = mapped_column(String(64), unique=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    home_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), index=True)
+    current_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), index=True)
+    call_number: Mapped[str] = mapped_column(String(100), default="")
+    item_type: Mapped[str] = mapped_column(String(32), default="book")
+    status: Mapped[str] = mapped_column(String(20), default=CopyStatus.AVAILABLE, index=True)
+    status_reason: Mapped[str] = mapped_column(String(300), default="")
+    status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    date_added: Mapped[dt.date] = mapped_column(default=dt.date.today, index=True)
+
+    record: Mapped[Record] = relationship(back_populates="copies")
+    home_point: Mapped[ServicePoint] = relationship(foreign_keys=[home_point_id])
+    current_point: Mapped[ServicePoint] = relationship(foreign_keys=[current_point_id])

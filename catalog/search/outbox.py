@@ -1,0 +1,84 @@
+"""The transactional outbox (待索引队列) that keeps search in step with the database.
+
+Any flush that adds, changes or deletes a record or a copy adds the record's
+id here in the same transaction, so a change is never committed without its
+reindex request, and circulation never waits for the search engine: the
+indexer drains this table in bulk, whenever the engine is up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, event, func, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from catalog.db import Base, utcnow
+from catalog.records import Copy, Record
+
+
+class SearchOutbox(Base):
+    """One pending "reindex this record" request."""
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    record_id: Mapped[int] = mapped_column(index=True)
+    enqueued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def _touched_record_ids(session: Session) -> set[int]:
+    ids: set[int] = set()
+    dirty = [o for o in session.dirty if session.is_modified(o)]
+    for obj in (*session.new, *dirty, *session.deleted):
+        if isinstance(obj, Record) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, Copy):
+            record_id = obj.record_id if obj.record_id is not None else obj.record and obj.record.id
+            if record_id is not None:
+                ids.add(record_id)
+    return ids
+
+
+@event.listens_for(Session, "before_flush")
+def _enqueue_before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """Queue records changed in this flush (copies point at their record)."""
+    for record_id in _touched_record_ids(session):
+        session.add(SearchOutbox(record_id=record_id))
+
+
+@event.listens_for(Session, "after_flush")
+def _enqueue_new_records(session: Session, _context: Any) -> None:
+    """New records only get an id during the flush: queue them afterwards."""
+    new_ids = [obj.id for obj in session.new if isinstance(obj, Record)]
+    if new_ids:
+        session.execute(
+            insert(SearchOutbox),
+            [{"record_id": rid, "enqueued_at": utcnow()} for rid in new_ids],
+        )
+
+
+def enqueue(session: Session, record_ids: list[int]) -> None:
+    """Queue records explicitly, for bulk writes that bypass the ORM unit of work."""
+    if record_ids:
+        now = utcnow()
+        session.execute(
+            insert(SearchOutbox),
+            [{"record_id": rid, "enqueued_at": now} for rid in record_ids],
+        )
+
+
+def index_lag(session: Session) -> dict[str, Any]:
+    """How far search is behind: pending requests and the age of the oldest, in seconds."""
+    pending, oldest = session.execute(
+        select(func.count(SearchOutbox.id), func.min(SearchOutbox.enqueued_at))
+    ).one()
+    age = 0.0
+    if oldest is not None:
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        age = max(0.0, (utcnow() - oldest).total_seconds())
+    return {"pending": int(pending), "oldest_seconds": round(age, 1)}

@@ -1,0 +1,75 @@
+"""The circulation ledger (流通日志): append-only, the source of every statistic.
+
+Each circulation event is one row with its time, the point where it
+happened, who did it (a staff account or a terminal) and the copy and
+patron concerned. Rows are never updated or deleted: the migration installs
+database triggers that refuse UPDATE and DELETE on both SQLite and
+PostgreSQL, so figures can always be recomputed from history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from catalog.db import Base, utcnow
+
+
+class LedgerEvent(enum.StrEnum):
+    CHECKOUT = "checkout"
+    CHECKIN = "checkin"
+    RENEW = "renew"
+    HOLD_PLACED = "hold_placed"
+    HOLD_TRAPPED = "hold_trapped"
+    HOLD_FILLED = "hold_filled"
+    HOLD_EXPIRED = "hold_expired"
+    HOLD_CANCELLED = "hold_cancelled"
+    TRANSIT_SENT = "transit_sent"
+    TRANSIT_RECEIVED = "transit_received"
+    STATUS_CHANGED = "status_changed"
+
+
+class LedgerEntry(Base):
+    """One circulation event. Never updated, never deleted."""
+
+    __tablename__ = "circulation_ledger"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    event: Mapped[str] = mapped_column(String(32), index=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    copy_id: Mapped[int | None] = mapped_column(ForeignKey("copies.id"), index=True)
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def append(
+    session: Session,
+    event: LedgerEvent,
+    *,
+    point_id: int,
+    actor: str,
+    copy_id: int | None = None,
+    patron_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> LedgerEntry:
+    """Write one event in the caller's transaction (it commits or rolls back with the loan)."""
+    entry = LedgerEntry(
+        occurred_at=at or utcnow(),
+        event=event.value,
+        point_id=point_id,
+        actor=actor,
+        copy_id=copy_id,
+        patron_id=patron_id,
+        details=details or {},
+    )
+    session.add(entry)
+    return entry

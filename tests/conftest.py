@@ -1,0 +1,184 @@
+"""Shared fixtures: one database per test run, a fresh schema state per test, one small network.
+
+The backend comes from the environment, as in production: TONGJIE_DATABASE_URL
+set means PostgreSQL (a scratch database is created on that server for the
+run), unset means SQLite. TONGJIE_ELASTICSEARCH_URL set means Elasticsearch.
+Tests that need a service regardless of the run's backend ask for it with
+``require_service``: it skips with a reason locally and fails under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.db import get_session
+from app.migrate import upgrade
+from app.models import Base
+from catalog.db import normalise_database_url
+from catalog.network_import import import_network
+
+DATA = Path(__file__).parent / "data"
+SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+SERVICE_ENV = {
+    "postgres": "TONGJIE_TEST_POSTGRES_URL",
+    "elasticsearch": "TONGJIE_TEST_ELASTICSEARCH_URL",
+}
+
+
+def require_service(name: str) -> str:
+    """The URL of a service the test needs: skip locally, fail under CI, when absent."""
+    url = os.environ.get(SERVICE_ENV[name]) or ""
+    if name == "postgres" and not url and _run_database_url().startswith("postgres"):
+        url = _run_database_url()
+    if not url:
+        reason = f"{name} not available: run scripts/services start (sets {SERVICE_ENV[name]})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " [CI=true: services must run]")
+        pytest.skip(reason)
+    return url
+
+
+def require_shared_data() -> Path:
+    """../shared/data holds the real MARC files; absent, skip locally and fail under CI."""
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{SHARED_DATA} is missing [CI=true]")
+        pytest.skip(f"{SHARED_DATA} is missing")
+    return SHARED_DATA.resolve()
+
+
+def _run_database_url() -> str:
+    return os.environ.get("TONGJIE_DATABASE_URL", "")
+
+
+def scratch_postgres_database(server_url: str) -> tuple[str, callable]:  # type: ignore[valid-type]
+    """Create an empty database on the server; returns its URL and a function that drops it."""
+    url = make_url(normalise_database_url(server_url))
+    name = f"tongjie_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database at the newest schema for the whole run (SQLite: a template file)."""
+    run_url = _run_database_url()
+    if run_url:
+        url, drop = scratch_postgres_database(run_url)
+        upgrade(url)
+        yield url
+        drop()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        upgrade(f"sqlite:///{path}")
+        yield f"sqlite:///{path}"
+
+
+def _fresh_database(template_url: str, tmp_path: Path) -> str:
+    """Each test starts from an empty schema: a copied SQLite file, or truncated tables."""
+    if template_url.startswith("sqlite"):
+        target = tmp_path / "tongjie.db"
+        shutil.copy(template_url[len("sqlite:///") :], target)
+        return f"sqlite:///{target}"
+    engine = create_engine(normalise_database_url(template_url))
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return template_url
+
+
+@pytest.fixture
+def app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
+    url = _fresh_database(migrated_database, tmp_path)
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test-secret-key",
+            "ELASTICSEARCH_URL": os.environ.get("TONGJIE_ELASTICSEARCH_URL") or None,
+            "INDEX_PREFIX": f"tj_test_{uuid.uuid4().hex[:8]}",
+        }
+    )
+    yield application
+    application.extensions["tongjie.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator:
+    """A session inside an app context, for arranging and checking state."""
+    with app.app_context():
+        yield get_session()
+
+
+@pytest.fixture
+def network(app: Flask) -> None:
+    """The one small real network: 清溪县 central, two branches, a village bookshop, a worksite."""
+    with app.app_context():
+        session = get_session()
+        import_network(session, DATA / "network.csv")
+        session.commit()
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str) -> None:
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def make_token(app: Flask, network: None):
+    """Factory: a bearer token for a new staff user of ``role`` (or a terminal at a point)."""
+    from app.accounts import add_user, create_token
+
+    def factory(role: str, scope: str | None = None, username: str | None = None) -> str:
+        with app.app_context():
+            session = get_session()
+            if role == "terminal":
+                _, secret = create_token(session, "kiosk-" + (scope or ""), terminal_point=scope)
+            else:
+                name = username or f"{role}-{uuid.uuid4().hex[:6]}"
+                add_user(session, name, "password-123", role, scope=scope)
+                _, secret = create_token(session, name, username=name)
+            session.commit()
+        return secret
+
+    return factory
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
