@@ -1,0 +1,103 @@
+"""The pages in a real browser (Debian's Chromium via Playwright): Chinese first, phone and kiosk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.test_api import add_copies
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(executable):
+        reason = "Debian's chromium is not installed (scripts/test installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " [CI=true]")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def live_url(app, network, db) -> Iterator[str]:
+    add_copies(db, "QX01V01", 1300)  # 1.08 per resident: meets the target
+    add_copies(db, "QX02", 40)  # 0.01 per resident: below it
+    app.test_cli_runner().invoke(
+        args=["users", "add", "admin", "--role", "network_admin", "--password", "password-123"]
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def no_horizontal_overflow(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 390, "height": 844}, {"width": 1024, "height": 768}]
+)
+def test_front_page_shows_the_network_in_chinese(browser, live_url, viewport):
+    page = browser.new_page(viewport=viewport)
+    page.goto(live_url + "/")
+    assert page.locator("h1").inner_text() == "图书馆服务网络"
+    assert page.locator("tr[data-code]").count() == 5
+    village = page.locator('tr[data-code="QX01V01"]')
+    assert "白沙村农家书屋" in village.inner_text()
+    assert "1.08" in village.inner_text()
+    assert "未达标" not in village.inner_text()
+    assert "未达标" in page.locator('tr[data-code="QX02"]').inner_text()
+    assert no_horizontal_overflow(page)
+    if os.environ.get("TONGJIE_SCREENSHOTS"):
+        page.screenshot(path=f"{os.environ['TONGJIE_SCREENSHOTS']}/front-{viewport['width']}.png")
+    page.close()
+
+
+def test_english_on_request_and_remembered(browser, live_url):
+    page = browser.new_page()
+    page.goto(live_url + "/")
+    page.get_by_role("link", name="English").click()
+    assert page.locator("h1").inner_text() == "The library network"
+    page.goto(live_url + "/")
+    assert page.locator("h1").inner_text() == "The library network"
+    assert "Village bookshop" in page.locator('tr[data-code="QX01V01"]').inner_text()
+    page.close()
+
+
+def test_staff_sign_in_and_out(browser, live_url):
+    page = browser.new_page()
+    page.goto(live_url + "/")
+    page.get_by_role("link", name="工作人员登录").click()
+    page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill("password-123")
+    page.get_by_role("button", name="登录").click()
+    assert "admin (总馆管理员)" in page.locator("header").inner_text()
+    page.get_by_role("button", name="退出").click()
+    assert "工作人员登录" in page.locator("header").inner_text()
+    page.close()
