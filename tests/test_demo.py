@@ -1,0 +1,50 @@
+"""`tongjie demo load`: the generated network loads through the CLI and the front page shows it."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from app.db import get_session
+from catalog.records import Copy
+from circulation.patrons import Patron, patron_by_card
+
+
+def test_demo_loads_and_the_front_page_shows_the_network(app, client):
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--scale", "0.05"])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert re.search(r"58 service points, \d+ records, \d+ copies, \d+ patrons", result.output)
+    page = client.get("/").get_data(as_text=True)
+    assert "清溪县图书馆" in page
+    assert page.count('data-code="') == 58
+    assert "农家书屋" in page and "未达标" in page
+    with app.app_context():
+        session = get_session()
+        assert session.scalar(select(func.count(Copy.id))) > 1000
+        patron = session.scalars(select(Patron)).first()
+        assert patron.check_pin("123456")
+        assert patron.id_number_masked and "*" in patron.id_number_masked
+        assert patron_by_card(session, patron.card) is not None
+
+
+def test_demo_refuses_a_database_with_a_network(app, network):
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--scale", "0.05"])
+    assert result.exit_code == 1
+    assert "the demo loads only into an empty one" in result.stderr
+    again = app.test_cli_runner().invoke(args=["demo", "load", "--scale", "0.05", "--if-empty"])
+    assert again.exit_code == 0 and "demo not loaded" in again.output
+
+
+def test_demo_staff_can_sign_in(app, client):
+    app.test_cli_runner().invoke(args=["demo", "load", "--scale", "0.05"])
+    from tests.conftest import login
+
+    login(client, "admin", "tongjie-demo")
+    assert client.get("/api/v1/me").json["role"] == "network_admin"
+    login(client, "branch", "tongjie-demo")
+    assert client.get("/api/v1/me").json == {
+        "name": "branch",
+        "role": "branch_librarian",
+        "scope": "QX01",
+    }
