@@ -151,6 +151,106 @@ def tokens_create(
     click.echo(secret)
 
 
+catalog_group = AppGroup("catalog", help="The union catalogue: MARC in and out.")
+
+
+@catalog_group.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--location", help="Point for copies without a known holdings point.")
+@click.option("--format", "format_", default="auto",
+              type=click.Choice(["auto", "marc21", "unimarc", "cnmarc"]))  # fmt: skip
+@click.option("--encoding", default="auto",
+              type=click.Choice(["auto", "utf-8", "marc-8", "gb18030"]))  # fmt: skip
+@click.option("--report-dir", default="import-reports", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Where the report and the reject file of each input go.")  # fmt: skip
+def catalog_import(
+    files: tuple[Path, ...], location: str | None, format_: str, encoding: str, report_dir: Path
+) -> None:
+    """Import MARC files (ISO 2709 or MARCXML, MARC21 or CNMARC); exit 2 on any reject."""
+    from catalog.imports import import_file
+
+    fmt = "unimarc" if format_ == "cnmarc" else format_
+    clean = True
+    with unit_of_work() as session:
+        for path in files:
+            with _progress(path) as progress:
+                report = import_file(
+                    session,
+                    path,
+                    location=location,
+                    format=fmt,
+                    encoding=encoding,
+                    report_dir=report_dir,
+                    progress=progress,
+                )
+            clean = clean and report.clean
+            click.echo(
+                f"{path.name} ({report.container}, {report.flavour}, {report.encoding}): "
+                f"{report.read} read, {report.created} created, {report.merged} merged, "
+                f"{report.unchanged} unchanged, {report.copies_added} copies added, "
+                f"{report.copies_present} copies already present, {report.rejected} rejected, "
+                f"{report.copies_rejected} copies rejected, {report.warnings} warnings"
+            )
+            problems = [d for d in report.details if d.startswith(("rejected", "warning"))]
+            for line in problems[:20]:
+                click.echo(f"  {line}", err=True)
+            click.echo(f"  report: {report.report_path}", err=True)
+            if report.rejects_path:
+                click.echo(f"  rejected records, to correct and re-import: {report.rejects_path}",
+                           err=True)  # fmt: skip
+    if not clean:
+        sys.exit(2)
+
+
+@contextmanager
+def _progress(path: Path) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar (records, rate, time left) on a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    import time
+
+    started = time.monotonic()
+    total = path.stat().st_size
+    with click.progressbar(length=total, label=path.name, file=sys.stderr,
+                           show_eta=True, show_percent=True) as bar:  # fmt: skip
+
+        def update(records: int, offset: int) -> None:
+            rate = records / max(time.monotonic() - started, 1e-6)
+            bar.label = f"{path.name}: {records} records, {rate:,.0f}/s"
+            bar.update(max(0, offset - bar.pos))
+
+        yield update
+
+
+@catalog_group.command("export")
+@click.option("--format", "format_", default="iso2709", type=click.Choice(["iso2709", "marcxml"]))
+@click.option("--flavour", type=click.Choice(["marc21", "cnmarc", "unimarc"]),
+              help="Default: each record in the flavour it was imported in.")  # fmt: skip
+@click.option("--location", help="Only records and copies held at this point.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")  # fmt: skip
+def catalog_export(
+    format_: str, flavour: str | None, location: str | None, output: Path | None
+) -> None:
+    """Export records with their current copies in the holdings fields."""
+    from catalog.export import export_catalog
+
+    with unit_of_work() as session:
+        if output is None:
+            count = export_catalog(session, sys.stdout.buffer, format=format_, flavour=flavour,
+                                   location=location)  # fmt: skip
+            sys.stdout.buffer.flush()
+        else:
+            with output.open("wb") as handle:
+                count = export_catalog(session, handle, format=format_, flavour=flavour,
+                                       location=location)  # fmt: skip
+    click.echo(f"{count} records exported", err=True)
+
+
 demo_group = AppGroup("demo", help="The generated demo network.")
 
 
@@ -178,7 +278,9 @@ def demo_load(seed: int, scale: float, admin_password: str, if_empty: bool) -> N
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_group, network_group, patrons_group, users_group, tokens_group, demo_group):
+    groups = (db_group, network_group, patrons_group, users_group, tokens_group, catalog_group,
+              demo_group)  # fmt: skip
+    for group in groups:
         app.cli.add_command(group)
 
 

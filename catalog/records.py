@@ -67,6 +67,46 @@ class Record(Timestamped, Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     copies: Mapped[list[Copy]] = relationship(back_populates="record")
+    sources: Mapped[list[RecordSource]] = relationship(
+        back_populates="record", order_by="RecordSource.id"
+    )
+
+
+class RecordSource(Base):
+    """One MARC record as a vendor sent it, kept under the union record it was merged into.
+
+    Keeping every source lets a cataloguer split a wrong merge back out, with
+    the copies that came with it, and shows which file each version came from.
+    """
+
+    __tablename__ = "record_sources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    flavour: Mapped[str] = mapped_column(String(8))
+    marc: Mapped[bytes] = mapped_column(LargeBinary)
+    marc_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(300), default="")
+    record_index: Mapped[int | None]
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    matched_by: Mapped[str] = mapped_column(String(8))  # new, isbn, key, manual
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    record: Mapped[Record] = relationship(back_populates="sources")
+
+
+class ImportBatch(Base):
+    """One file imported by `tongjie catalog import`, with its report (编目导入批次)."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Copy(Timestamped, Base):
@@ -86,6 +126,7 @@ class Copy(Timestamped, Base):
     status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     date_added: Mapped[dt.date] = mapped_column(default=dt.date.today, index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("record_sources.id"))
 
     record: Mapped[Record] = relationship(back_populates="copies")
     home_point: Mapped[ServicePoint] = relationship(foreign_keys=[home_point_id])

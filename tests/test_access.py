@@ -23,6 +23,7 @@ EXPECTED_PUBLIC = {
     "points.list_points",
     "points.show_point",
     "records.show_record",
+    "records.show_marc",
 }
 
 

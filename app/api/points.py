@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from app.accounts import Role, may_manage_point
 from app.auth import allow, current_principal, public
 from app.db import get_session
+from catalog import cataloguing
 from catalog.errors import NotFound, PermissionDenied
 from catalog.holdings import copies_held_by_point, per_capita
 from catalog.network import ClosedDay, ServicePoint, all_points, point_by_code
@@ -34,6 +35,14 @@ class PointSchema(Schema):
     closed_days = fields.List(fields.Nested(ClosedDaySchema))
     copies_held = fields.Integer()
     holdings_per_capita = fields.Float(allow_none=True)
+
+
+class ShelfCopySchema(Schema):
+    barcode = fields.String()
+    call_number = fields.String()
+    title = fields.String()
+    status = fields.String()
+    current = fields.String()
 
 
 class PointUpdateSchema(Schema):
@@ -84,6 +93,18 @@ def show_point(code: str) -> dict[str, Any]:
     """One service point."""
     point = get_point(code)
     return point_payload(point, copies_held_by_point(get_session()).get(point.id, 0))
+
+
+@blp.route("/points/<code>/shelf-list", methods=["GET"])
+@blp.response(200, ShelfCopySchema(many=True))
+@allow(Role.NETWORK_ADMIN, Role.BRANCH_LIBRARIAN, Role.CATALOGUER)
+def shelf_list(code: str) -> list[dict[str, Any]]:
+    """The copies a point holds, in shelf order (中图法 class part by part, then book number)."""
+    return [
+        {"barcode": c.barcode, "call_number": c.call_number, "title": c.record.title,
+         "status": c.status, "current": c.current_point.code}
+        for c in cataloguing.shelf_list(get_session(), code)
+    ]  # fmt: skip
 
 
 @blp.route("/points/<code>", methods=["PATCH"])
