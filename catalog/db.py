@@ -8,9 +8,9 @@ and PostgreSQL (migrations can then drop or alter them by name on both).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
@@ -41,6 +41,11 @@ class Timestamped:
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def table_of(model: Any) -> Table:
+    """The Core table behind a model, for bulk inserts that skip the ORM's per-row work."""
+    return cast(Table, model.__table__)
 
 
 def normalise_database_url(url: str) -> str:

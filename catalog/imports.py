@@ -27,10 +27,11 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.barcodes import next_barcodes
+from catalog.bulk import insert_rows
 from catalog.db import utcnow
 from catalog.dedupe import match_key
 from catalog.errors import NotFound
@@ -360,11 +361,7 @@ class _BatchImporter:
             return []
         now = utcnow()
         rows = [_record_row(i, now) for i in new]
-        ids = list(
-            self.session.scalars(
-                insert(Record).returning(Record.id, sort_by_parameter_order=True), rows
-            )
-        )
+        ids = insert_rows(self.session, Record, rows, return_ids=True)
         self.report.created += len(ids)
         for item, rid in zip(new, ids, strict=True):
             self.writer.line(f"created record {rid} from record {item.result.index}")
@@ -403,9 +400,7 @@ class _BatchImporter:
             )
         if not rows:
             return {}
-        ids = self.session.scalars(
-            insert(RecordSource).returning(RecordSource.id, sort_by_parameter_order=True), rows
-        )
+        ids = insert_rows(self.session, RecordSource, rows, return_ids=True)
         return dict(zip(positions, ids, strict=True))
 
     def _insert_copies(self, incoming: list[_Incoming], sources: dict[int, int]) -> None:
@@ -446,7 +441,7 @@ class _BatchImporter:
             ):
                 row["barcode"] = barcode
         if rows:
-            self.session.execute(insert(Copy), rows)
+            insert_rows(self.session, Copy, rows)
             self.report.copies_added += len(rows)
 
     def _copy_row(

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from app.accounts import Role, add_user
 from app.demo.generate import DemoNetwork, generate_demo
-from catalog.db import utcnow
+from catalog.db import table_of, utcnow
 from catalog.errors import Conflict
 from catalog.network import ServicePoint
 from catalog.records import Copy, CopyStatus, Record
@@ -136,7 +136,7 @@ def _load_copies(
         }
         for c in demo.copies
     ]
-    table = Copy.__table__
+    table = table_of(Copy)
     for start in range(0, len(rows), 5000):  # Core insert: no ORM bookkeeping per row
         session.connection().execute(table.insert(), rows[start : start + 5000])
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, event, func, insert, select
+from sqlalchemy import BigInteger, Integer, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from catalog.db import Base, utcnow
+from catalog.db import Base, table_of, utcnow
 from catalog.records import Copy, Record
 
 
@@ -55,8 +55,8 @@ def _enqueue_new_records(session: Session, _context: Any) -> None:
     """New records only get an id during the flush: queue them afterwards."""
     new_ids = [obj.id for obj in session.new if isinstance(obj, Record)]
     if new_ids:
-        session.execute(
-            insert(SearchOutbox),
+        session.connection().execute(
+            table_of(SearchOutbox).insert(),
             [{"record_id": rid, "enqueued_at": utcnow()} for rid in new_ids],
         )
 
@@ -65,8 +65,8 @@ def enqueue(session: Session, record_ids: list[int]) -> None:
     """Queue records explicitly, for bulk writes that bypass the ORM unit of work."""
     if record_ids:
         now = utcnow()
-        session.execute(
-            insert(SearchOutbox),
+        session.connection().execute(
+            table_of(SearchOutbox).insert(),
             [{"record_id": rid, "enqueued_at": now} for rid in record_ids],
         )
 
