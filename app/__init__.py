@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from app import api, auth, db, errors, i18n
+from app import api, auth, db, errors, i18n, labels
 from app.auth import current_principal
 
 
@@ -26,16 +26,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
 
-    from app import cli, health, pages
+    from app import cli, health, pages, staff_catalog
 
     csrf = CSRFProtect(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(staff_catalog.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(labels.bp)
     csrf.exempt(health.bp)
     api.init_app(app)
     for name in ("points", "records", "patrons", "me", "api-docs"):
         csrf.exempt(app.blueprints[name])
     cli.init_app(app)
+    app.cli.add_command(labels.barcodes_group)
 
     @app.context_processor
     def inject_principal() -> dict[str, Any]:

@@ -38,6 +38,15 @@ LABELS = {
     "branch_librarian": lazy_gettext("branch librarian"),
     "cataloguer": lazy_gettext("cataloguer"),
     "terminal": lazy_gettext("terminal"),
+    "available": lazy_gettext("on the shelf"),
+    "on_loan": lazy_gettext("on loan"),
+    "in_transit": lazy_gettext("in transit"),
+    "on_hold_shelf": lazy_gettext("on the hold shelf"),
+    "in_processing": lazy_gettext("in processing"),
+    "missing": lazy_gettext("missing"),
+    "damaged": lazy_gettext("damaged"),
+    "lost": lazy_gettext("lost"),
+    "withdrawn": lazy_gettext("withdrawn"),
 }
 
 

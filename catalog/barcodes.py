@@ -87,7 +87,7 @@ class BarcodeScheme(Timestamped, Base):
         return body
 
     def describe(self) -> str:
-        """One line for the CLI: ``copy: prefix 3, width 10, luhn, next 1 (3000000014)``."""
+        """One line for the CLI, such as ``copy: prefix 3, width 10, ..., next 1 (3000000012)``."""
         upcoming = (
             f"{self.next_value} ({self.format(self.next_value)})"
             if self.next_value <= self.last_value
