@@ -101,3 +101,29 @@ def test_staff_sign_in_and_out(browser, live_url):
     page.get_by_role("button", name="退出").click()
     assert "工作人员登录" in page.locator("header").inner_text()
     page.close()
+
+
+def test_cataloguer_creates_a_record_and_adds_a_copy(browser, live_url, app):
+    app.test_cli_runner().invoke(
+        args=["users", "add", "cat", "--role", "cataloguer", "--password", "password-123"]
+    )
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    page.goto(live_url + "/login")
+    page.get_by_label("用户名").fill("cat")
+    page.get_by_label("密码").fill("password-123")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="编目").click()
+    page.get_by_role("link", name="新建书目").click()
+    page.get_by_label("题名", exact=True).fill("果树修剪图解")
+    page.get_by_label("著者（每行一个）").fill("张建国")
+    page.get_by_label("中图分类号").fill("S660.5")
+    page.get_by_role("button", name="保存").click()
+    assert "书目记录" in page.locator(".flash").inner_text()
+    assert page.locator("h1").inner_text() == "果树修剪图解"
+    page.get_by_label("索书号").fill("S660.5/3")
+    page.get_by_role("button", name="添加", exact=True).click()
+    assert "已添加图书" in page.locator(".flash").inner_text()
+    assert page.locator("tr[data-barcode]").count() == 1
+    assert "S660.5/3" in page.locator("tr[data-barcode]").inner_text()
+    assert no_horizontal_overflow(page)
+    page.close()
