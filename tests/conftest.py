@@ -20,11 +20,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.db import get_session
-from app.migrate import upgrade
+from app.migrate import scratch_postgres_database, upgrade
 from app.models import Base
 from catalog.db import normalise_database_url
 from catalog.network_import import import_network
@@ -61,22 +60,6 @@ def require_shared_data() -> Path:
 
 def _run_database_url() -> str:
     return os.environ.get("TONGJIE_DATABASE_URL", "")
-
-
-def scratch_postgres_database(server_url: str) -> tuple[str, callable]:  # type: ignore[valid-type]
-    """Create an empty database on the server; returns its URL and a function that drops it."""
-    url = make_url(normalise_database_url(server_url))
-    name = f"tongjie_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 @pytest.fixture(scope="session")

@@ -25,19 +25,16 @@ import sys
 import tarfile
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import pymarc  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from app.migrate import upgrade  # noqa: E402
-from catalog.db import make_engine, normalise_database_url  # noqa: E402
+from app.migrate import scratch_postgres_database, upgrade  # noqa: E402
+from catalog.db import make_engine  # noqa: E402
 from catalog.imports import import_file  # noqa: E402
 from catalog.marc.reader import read_marc  # noqa: E402
 from catalog.network import ServicePoint  # noqa: E402
@@ -137,20 +134,6 @@ def import_into(url: str, path: Path, total_bytes: int) -> dict[str, object]:
     }
 
 
-def scratch_postgres(server: str) -> tuple[str, object]:
-    url = make_url(normalise_database_url(server))
-    name = f"tongjie_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="only the first N records")
@@ -171,11 +154,11 @@ def main() -> None:
         result["sqlite"] = import_into(f"sqlite:///{tmp}/bench.db", path, size)
     print("import into SQLite:", result["sqlite"], flush=True)
     if args.postgres:
-        url, drop = scratch_postgres(args.postgres)
+        url, drop = scratch_postgres_database(args.postgres, prefix="tongjie_bench")
         try:
             result["postgresql"] = import_into(url, path, size)
         finally:
-            drop()  # type: ignore[operator]
+            drop()
         print("import into PostgreSQL:", result["postgresql"], flush=True)
     pymarc_per_second = result["pymarc"]["per_second"]  # type: ignore[index]
     for backend in ("sqlite", "postgresql"):
