@@ -259,9 +259,18 @@ demo_group = AppGroup("demo", help="The generated demo network.")
 @click.option("--scale", default=1.0, show_default=True, help="Fraction of records/copies/patrons.")
 @click.option("--admin-password", default="tongjie-demo", show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if points exist.")
-def demo_load(seed: int, scale: float, admin_password: str, if_empty: bool) -> None:
+@click.option("--loc", "loc_count", type=int, default=0,
+              help="Catalogue N real Library of Congress records (from pymarc's sdist) "
+                   "instead of generated ones.")  # fmt: skip
+def demo_load(seed: int, scale: float, admin_password: str, if_empty: bool, loc_count: int) -> None:
     """Load the demo network (only into an empty database) with a staff login 'admin'."""
     from app.demo.load import load_demo
+    from app.demo.loc import first_records, loc_corpus
+
+    real_records = None
+    if loc_count > 0:
+        cache = Path(current_app.instance_path) / "loc"
+        real_records = first_records(loc_corpus(cache), loc_count, cache)
 
     with unit_of_work() as session:
         if if_empty and all_points(session):
@@ -273,6 +282,7 @@ def demo_load(seed: int, scale: float, admin_password: str, if_empty: bool) -> N
             scale=scale,
             admin_password=admin_password,
             id_key=current_app.config["SECRET_KEY"],
+            real_records=real_records,
         )
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
 

@@ -48,3 +48,24 @@ def test_demo_staff_can_sign_in(app, client):
         "role": "branch_librarian",
         "scope": "QX01",
     }
+
+
+def test_demo_with_real_library_of_congress_records(app):
+    """--loc N catalogues real records through the normal import; copies spread over them."""
+    from pathlib import Path
+
+    from app.demo.loc import first_records, loc_corpus
+
+    cache = Path(app.instance_path) / "loc"
+    corpus = Path(__file__).resolve().parents[1] / "bench-data" / "BooksAll.2016.part01.utf8"
+    if corpus.exists() and not (cache / corpus.name).exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / corpus.name).symlink_to(corpus)
+    first_records(loc_corpus(cache), 200, cache)  # fetches pymarc's sdist when not cached
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--scale", "0.05", "--loc", "200"])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert re.search(r"58 service points, 200 records, \d+ copies", result.output)
+    with app.app_context():
+        session = get_session()
+        copies_per_record = session.scalar(select(func.count(Copy.id))) / 200
+        assert copies_per_record > 1

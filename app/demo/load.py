@@ -6,7 +6,9 @@ thousands of copies and must load in seconds on a small machine.
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from app.accounts import Role, add_user
 from app.demo.generate import DemoNetwork, generate_demo
 from catalog.db import table_of, utcnow
 from catalog.errors import Conflict
+from catalog.imports import import_file
 from catalog.network import ServicePoint
 from catalog.records import Copy, CopyStatus, Record
 from catalog.search.outbox import enqueue
@@ -28,9 +31,20 @@ DEMO_USERS = (("admin", Role.NETWORK_ADMIN), ("cataloguer", Role.CATALOGUER))
 
 
 def load_demo(
-    session: Session, *, seed: int, scale: float, admin_password: str, id_key: str
+    session: Session,
+    *,
+    seed: int,
+    scale: float,
+    admin_password: str,
+    id_key: str,
+    real_records: Path | None = None,
 ) -> dict[str, int]:
-    """Write the demo network; refuses a database that already has service points."""
+    """Write the demo network; refuses a database that already has service points.
+
+    With ``real_records`` (a MARC file, e.g. Library of Congress records), the
+    catalogue is imported from it instead of generated, and the generated
+    copies are spread over those records.
+    """
     if session.scalar(select(func.count(ServicePoint.id))):
         raise Conflict(
             "the database already has service points; the demo loads only into an empty one",
@@ -38,7 +52,10 @@ def load_demo(
         )
     demo = generate_demo(seed=seed, scale=scale)
     point_ids = _load_points(session, demo)
-    record_ids = _load_records(session, demo)
+    if real_records is not None:
+        record_ids = _import_records(session, real_records)
+    else:
+        record_ids = _load_records(session, demo)
     _load_copies(session, demo, point_ids, record_ids)
     _load_patrons(session, demo, point_ids, id_key)
     first_branch = next(p.code for p in demo.points if p.kind == "branch")
@@ -47,7 +64,7 @@ def load_demo(
     add_user(session, "branch", admin_password, Role.BRANCH_LIBRARIAN.value, scope=first_branch)
     return {
         "service points": len(demo.points),
-        "records": len(demo.records),
+        "records": len(record_ids),
         "copies": len(demo.copies),
         "patrons": len(demo.patrons),
         "staff accounts": len(DEMO_USERS) + 1,
@@ -109,6 +126,13 @@ def _load_records(session: Session, demo: DemoNetwork) -> list[int]:
     return ids
 
 
+def _import_records(session: Session, path: Path) -> list[int]:
+    """Import real MARC records through the normal import (its holdings are not ours)."""
+    with tempfile.TemporaryDirectory() as reports:
+        import_file(session, path, report_dir=Path(reports))
+    return list(session.scalars(select(Record.id).order_by(Record.id)))
+
+
 def _price(text: str) -> Decimal | None:
     digits = "".join(ch for ch in text if ch.isdigit() or ch == ".")
     return Decimal(digits) if digits else None
@@ -121,7 +145,7 @@ def _load_copies(
     rows = [
         {
             "barcode": c.barcode,
-            "record_id": record_ids[c.record],
+            "record_id": record_ids[c.record % len(record_ids)],
             "home_point_id": point_ids[c.home],
             "current_point_id": point_ids[c.home],
             "call_number": c.call_number,

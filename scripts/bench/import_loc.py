@@ -16,13 +16,10 @@ Prints a table and writes bench-results/import_loc.json.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import platform
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 import pymarc  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from app.demo.loc import first_records, loc_corpus  # noqa: E402
 from app.migrate import scratch_postgres_database, upgrade  # noqa: E402
 from catalog.db import make_engine  # noqa: E402
 from catalog.imports import import_file  # noqa: E402
@@ -41,38 +39,6 @@ from catalog.network import ServicePoint  # noqa: E402
 
 CACHE = ROOT / "bench-data"
 RESULTS = ROOT / "bench-results"
-MEMBER = "pymarc-5.4.0/BooksAll.2016.part01.utf8"
-
-
-def corpus() -> Path:
-    target = CACHE / "BooksAll.2016.part01.utf8"
-    if target.exists():
-        return target
-    CACHE.mkdir(exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:", "--no-deps",
-         "pymarc==5.4.0", "-d", str(CACHE)],
-        check=True,
-    )  # fmt: skip
-    with tarfile.open(CACHE / "pymarc-5.4.0.tar.gz") as tar:
-        source = tar.extractfile(MEMBER)
-        assert source is not None
-        with target.open("wb") as out:
-            while block := source.read(1 << 20):
-                out.write(block)
-    return target
-
-
-def limited(path: Path, limit: int | None) -> Path:
-    """The first ``limit`` records as their own file, for quick runs."""
-    if not limit:
-        return path
-    out = CACHE / f"first-{limit}.mrc"
-    if not out.exists():
-        with path.open("rb") as src, out.open("wb") as dst:
-            for result in itertools.islice(read_marc(src.name), limit):
-                dst.write(result.raw)
-    return out
 
 
 def rss_mb() -> float:
@@ -139,7 +105,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="only the first N records")
     parser.add_argument("--postgres", default=os.environ.get("TONGJIE_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    path = limited(corpus(), args.limit)
+    corpus = loc_corpus(CACHE)
+    path = first_records(corpus, args.limit, CACHE) if args.limit else corpus
     size = path.stat().st_size
     print(f"corpus: {path.name}, {size / 1e6:.0f} MB", flush=True)
     result: dict[str, object] = {
