@@ -1,9 +1,12 @@
 """Bulk inserts for imports: as fast as each database allows, ids returned in row order.
 
-SQLite: one multi-row INSERT ... RETURNING per page (SQLAlchemy's
-insertmanyvalues). PostgreSQL: ids drawn from the table's sequence first,
-then the rows streamed with COPY, which avoids building and parsing huge
-INSERT statements (several times faster for tens of thousands of rows).
+Both databases get their ids assigned before the insert, because an INSERT
+... RETURNING that must return ids in row order runs one row at a time on
+SQLite and makes psycopg parse huge statements on PostgreSQL:
+- SQLite: a write that matches no row takes the database's write lock (one
+  writer at a time), so max(id) + 1 ... are ours until commit; the rows then
+  go in with one executemany.
+- PostgreSQL: ids drawn from the table's sequence, the rows streamed with COPY.
 """
 
 from __future__ import annotations
@@ -26,12 +29,16 @@ def insert_rows(
     table = table_of(model)
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        if not return_ids:
-            connection.execute(table.insert(), rows)
-            return []
-        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        return list(connection.execute(statement, rows).scalars())
-    ids: list[int] = []
+        ids: list[int] = []
+        if return_ids:
+            connection.execute(table.delete().where(text("0 = 1")))  # takes the write lock
+            last = connection.execute(text(f"SELECT coalesce(max(id), 0) FROM {table.name}"))
+            start = int(last.scalar_one()) + 1
+            ids = list(range(start, start + len(rows)))
+            rows = [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
+        connection.execute(table.insert(), rows)
+        return ids
+    ids = []
     if return_ids:
         ids = list(
             connection.execute(

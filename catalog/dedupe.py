@@ -14,14 +14,18 @@ half-width), case folded, and everything but letters and digits dropped, so
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 UNTITLED = "[无题名]"
 
 
+NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
+
+
 def normalise_text(text: str | None) -> str:
     folded = unicodedata.normalize("NFKC", text or "").casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
+    return NOT_LETTER_OR_DIGIT.sub("", folded)
 
 
 def match_key(

@@ -28,10 +28,9 @@ def normalise_isbn(text: str) -> IsbnResult:
         return IsbnResult(None, f"no ISBN found in '{text}'")
     compact = re.sub(r"[\s-]", "", candidate.group(0)).upper()
     try:
-        valid = stdnum_isbn.validate(compact)
+        return IsbnResult(stdnum_isbn.validate(compact, convert=True), None)
     except ValidationError as exc:
         return IsbnResult(None, f"invalid ISBN '{candidate.group(0)}': {exc}")
-    return IsbnResult(stdnum_isbn.to_isbn13(valid), None)
 
 
 def first_isbn13(texts: list[str]) -> tuple[str | None, list[str]]:
