@@ -9,13 +9,19 @@ tidy a value: ISBD punctuation, non-sort markers, whitespace.
 It also writes the storage form of a record: ISO 2709 in UTF-8, the one form
 the union catalogue keeps so that what a vendor sent can always be rebuilt.
 Everything here is a pure function of its input; nothing touches a database.
+
+Both work on any ``pymarc.Record``. For the reader's ``ReadRecord`` (a
+well-formed ISO 2709 record) they take a shortcut with the same result:
+``normalise`` reads the decoded field text without making pymarc fields, and
+``to_utf8_iso2709`` gives the bytes as read, relabelled, while the record is
+unchanged and those bytes are what it would write.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +29,8 @@ from typing import Any
 
 import pymarc
 import yaml
+
+from catalog.marc.reader import ReadRecord
 
 __all__ = [
     "DEFAULT_FIELD_MAP",
@@ -133,6 +141,9 @@ class FieldMap:
     fields: dict[str, _FieldRule]
     holdings: dict[str, tuple[_HoldingRule, ...]]
     path: str
+    # The map made ready per flavour on first use (see _plan); like the rest of
+    # a FieldMap, not to be changed once loaded.
+    _plans: dict[str, _Plan] = field(default_factory=dict, compare=False, repr=False)
 
 
 _SOURCE_RE = re.compile(
@@ -184,7 +195,7 @@ def _parse_source(item: Any, default_join: str, where: str) -> _Source:
     m = _SOURCE_RE.match(item)
     if m is None:
         raise FieldMapError(f"{where}: cannot understand the source {item!r}")
-    tags = tuple(t.strip() for t in m.group("tags").split(","))
+    tags = tuple(dict.fromkeys(t.strip() for t in m.group("tags").split(",")))
     start = int(m.group("start")) if m.group("start") is not None else None
     end = int(m.group("end")) if m.group("end") is not None else start
     conditions: tuple[_Condition, ...] = ()
@@ -287,17 +298,20 @@ def _load(path: Path) -> FieldMap:
 # Controls never wanted in a displayed value, including UNIMARC's non-sort
 # markers (NSB/NSE: U+0088/U+0089, or U+0098/U+009C as MARC-8 maps them).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACE = re.compile(r"\s+")
-_TRAILING_MARK = re.compile(r"\s*[/:;=,]$")
-_INITIAL_STOP = re.compile(r"(?:^|[\s.])\w\.$")
 _YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
 _LANGUAGE = re.compile(r"^[a-z]{3}")
 
 
 def _tidy(value: str) -> str:
-    value = unicodedata.normalize("NFC", value)
-    value = _CONTROL.sub("", value.replace("\t", " ").replace("\n", " "))
-    return _SPACE.sub(" ", value).strip()
+    # NFC, controls dropped (tab and line feed become spaces), runs of
+    # whitespace made one space, ends stripped; a step is skipped when it cannot
+    # change the value (ASCII is its own NFC; printable text has no controls).
+    # tests/marc/test_fast_path.py checks it against the regular expressions.
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    if not value.isprintable():
+        value = _CONTROL.sub("", value.replace("\t", " ").replace("\n", " "))
+    return " ".join(value.split())
 
 
 def strip_isbd(value: str) -> str:
@@ -309,11 +323,25 @@ def strip_isbd(value: str) -> str:
     while True:
         value = value.rstrip()
         before = value
-        value = _TRAILING_MARK.sub("", value)
-        if value.endswith(".") and not value.endswith("...") and not _INITIAL_STOP.search(value):
+        if value and value[-1] in "/:;=,":
+            value = value[:-1].rstrip()  # re.sub(r"\s*[/:;=,]$", "", value)
+        if value.endswith(".") and not value.endswith("...") and not _initial_stop(value):
             value = value[:-1]
         if value == before:
             return value
+
+
+def _initial_stop(value: str) -> bool:
+    r"""re.search(r"(?:^|[\s.])\w\.$", value): "J." or "R. R." but not "p.".
+
+    Only asked of a value that ends in "." and no whitespace.
+    """
+    if len(value) < 2:
+        return False
+    letter = value[-2]
+    if not (letter.isalnum() or letter == "_"):  # \w
+        return False
+    return len(value) == 2 or value[-3].isspace() or value[-3] == "."
 
 
 def _is_cjk(ch: str) -> bool:
@@ -362,91 +390,186 @@ def _clean(value: str, how: str) -> str | None:
 # Applying the map
 # --------------------------------------------------------------------------
 
+# A field as the map reads it: its position in the record, control field?,
+# data (control fields), indicators and (code, value) subfields (data fields).
+_View = tuple[int, bool, str, str, str, list[tuple[str, str]]]
 
-def _subfields(f: pymarc.Field) -> list[tuple[str, str]]:
-    return [(sf.code, sf.value or "") for sf in f.subfields]
+
+# One source made ready: tags, codes, one code?, slice start and stop, join,
+# conditions, clean, keep punctuation between subfields?
+_Step = tuple[
+    tuple[str, ...],
+    str | None,
+    bool,
+    int | None,
+    int | None,
+    str,
+    tuple[_Condition, ...],
+    str,
+    bool,
+]
 
 
-def _matches(f: pymarc.Field, src: _Source, language: str | None) -> bool:
-    for cond in src.conditions:
+@dataclass(frozen=True)
+class _Plan:
+    """A field map made ready for one flavour: the tags it reads and its rules.
+
+    ``rules`` holds, in the map's order, each field's name, whether it takes
+    every value, what joins them, and its sources as _Step tuples.
+    """
+
+    tags: frozenset[str]
+    language: tuple[str, bool, str, tuple[_Step, ...]] | None
+    rules: tuple[tuple[str, bool, str, tuple[_Step, ...]], ...]
+    holdings: tuple[_HoldingRule, ...]
+
+
+def _step(src: _Source, clean: str) -> _Step:
+    stop = None
+    if src.start is not None:
+        stop = (src.end if src.end is not None else src.start) + 1
+    one = src.codes is not None and len(src.codes) == 1
+    keep_punct = clean in ("note", "year", "language")
+    return (src.tags, src.codes, one, src.start, stop, src.join, src.conditions, clean, keep_punct)
+
+
+def _plan(fm: FieldMap, flavour: str) -> _Plan:
+    plan = fm._plans.get(flavour)
+    if plan is None:
+        tags = {t for rule in fm.fields.values() for s in rule.sources[flavour] for t in s.tags}
+        tags.update(rule.tag for rule in fm.holdings[flavour])
+        rules = tuple(
+            (name, rule.repeat, rule.repeat_join, tuple(_step(s, rule.clean) for s in sources))
+            for name, rule in fm.fields.items()
+            for sources in (rule.sources[flavour],)
+        )
+        language = next((r for r in rules if r[0] == "language"), None)
+        plan = _Plan(frozenset(tags), language, rules, fm.holdings[flavour])
+        fm._plans[flavour] = plan
+    return plan
+
+
+def _views(record: pymarc.Record, tags: frozenset[str]) -> dict[str, list[_View]]:
+    """The fields the map reads, by tag, in record order."""
+    by_tag: dict[str, list[_View]] = {}
+    view: _View
+    texts = record.field_texts() if isinstance(record, ReadRecord) else None
+    if texts is not None:
+        # Straight from the text the reader decoded: no pymarc.Field is made.
+        for pos, (tag, text) in enumerate(texts):
+            if tag not in tags:
+                continue
+            if tag < "010" and tag.isdigit():
+                view = (pos, True, text, "", "", [])
+            else:
+                subs = [(s[0], s[1:]) for s in text.split("\x1f")[1:] if s]
+                view = (pos, False, "", text[0], text[1], subs)
+            if (found := by_tag.get(tag)) is None:
+                by_tag[tag] = [view]
+            else:
+                found.append(view)
+        return by_tag
+    for pos, f in enumerate(record.fields):
+        tag = f.tag
+        if tag not in tags:
+            continue
+        if f.is_control_field():
+            view = (pos, True, f.data or "", "", "", [])
+        else:
+            subs = [(sf.code, sf.value or "") for sf in f.subfields]
+            view = (pos, False, "", f.indicator1 or " ", f.indicator2 or " ", subs)
+        if (found := by_tag.get(tag)) is None:
+            by_tag[tag] = [view]
+        else:
+            found.append(view)
+    return by_tag
+
+
+def _select(by_tag: dict[str, list[_View]], tags: tuple[str, ...]) -> list[_View] | None:
+    """The fields with any of these tags, in record order (as Record.get_fields)."""
+    if len(tags) == 1:
+        return by_tag.get(tags[0])
+    found = [views for t in tags if (views := by_tag.get(t))]
+    if len(found) < 2:
+        return found[0] if found else None
+    return sorted((v for views in found for v in views), key=_position)
+
+
+def _position(view: _View) -> int:
+    return view[0]
+
+
+def _matches(view: _View, conditions: tuple[_Condition, ...], language: str | None) -> bool:
+    _, control, _, ind1, ind2, subs = view
+    for cond in conditions:
         if cond.kind == "language":
             if (language or "") not in cond.values:
                 return False
             continue
-        if f.is_control_field():
+        if control:
             return False
         if cond.kind in ("ind1", "ind2"):
-            ind = (f.indicator1 if cond.kind == "ind1" else f.indicator2) or " "
-            if ind not in cond.values:
+            if (ind1 if cond.kind == "ind1" else ind2) not in cond.values:
                 return False
         elif cond.kind == "no_subfield":
-            if any(code == cond.code for code, _ in _subfields(f)):
+            if any(code == cond.code for code, _ in subs):
                 return False
         else:
             wanted = {v.lower() for v in cond.values}
-            found = [v.strip().lower() for code, v in _subfields(f) if code == cond.code]
+            found = [v.strip().lower() for code, v in subs if code == cond.code]
             if not any(v in wanted for v in found):
                 return False
     return True
 
 
-def _slice(value: str, src: _Source) -> str:
-    if src.start is None:
-        return value
-    end = src.end if src.end is not None else src.start
-    return value[src.start : end + 1]
-
-
-def _extract(
-    record: pymarc.Record, src: _Source, language: str | None, clean: str
-) -> Iterator[str]:
-    """Values of one source, in record order.
+def _apply(
+    by_tag: dict[str, list[_View]],
+    steps: tuple[_Step, ...],
+    repeat: bool,
+    language: str | None,
+) -> list[str]:
+    """The values of a field's sources, in order, without repeats.
 
     A source naming one subfield code gives one value per occurrence; naming
-    several gives one value per field, its subfields joined.
+    several gives one value per field, its subfields joined. Without
+    ``repeat`` the first source that gives a value gives the only one.
     """
-    for f in record.get_fields(*src.tags):
-        if not _matches(f, src, language):
-            continue
-        if f.is_control_field():
-            raw = _slice(f.data or "", src)
-            value = _clean(raw, clean) if raw.strip() else None
-            if value:
-                yield value
-            continue
-        parts = [
-            _slice(v, src) for code, v in _subfields(f) if src.codes is None or code in src.codes
-        ]
-        if src.codes is not None and len(src.codes) == 1:
-            for part in parts:
-                value = _clean(part, clean)
-                if value:
-                    yield value
-            continue
-        keep_punct = clean in ("note", "year", "language")
-        tidied = [_tidy(p) if keep_punct else strip_isbd(_tidy(p)) for p in parts]
-        value = _clean(_join(tidied, src.join), clean)
-        if value:
-            yield value
-
-
-def _apply(
-    record: pymarc.Record, rule: _FieldRule, flavour: str, language: str | None
-) -> list[str]:
     values: list[str] = []
-    for src in rule.sources[flavour]:
-        for value in _extract(record, src, language, rule.clean):
-            if value not in values:
+    for tags, codes, one, start, stop, join, conditions, clean, keep_punct in steps:
+        views = by_tag.get(tags[0]) if len(tags) == 1 else _select(by_tag, tags)
+        if not views:
+            continue
+        for view in views:
+            if conditions and not _matches(view, conditions, language):
+                continue
+            if view[1]:
+                raw = view[2] if start is None else view[2][start:stop]
+                value = _clean(raw, clean) if raw.strip() else None
+                if value and value not in values:
+                    values.append(value)
+                continue
+            if codes is None:
+                parts = [v for _, v in view[5]]
+            else:
+                parts = [v for code, v in view[5] if code in codes]
+            if start is not None:
+                parts = [v[start:stop] for v in parts]
+            if one:
+                for part in parts:
+                    value = _clean(part, clean)
+                    if value and value not in values:
+                        values.append(value)
+                continue
+            tidied = [_tidy(p) if keep_punct else strip_isbd(_tidy(p)) for p in parts]
+            value = _clean(_join(tidied, join), clean)
+            if value and value not in values:
                 values.append(value)
-        if values and not rule.repeat:
-            break
-    if not rule.repeat:
-        return values[:1]
+        if values and not repeat:
+            return values[:1]
     return values
 
 
-def _fill(template: str, f: pymarc.Field) -> str | None:
-    subs = _subfields(f)
+def _fill(template: str, subs: list[tuple[str, str]]) -> str | None:
     missing = False
 
     def value(m: re.Match[str]) -> str:
@@ -461,11 +584,11 @@ def _fill(template: str, f: pymarc.Field) -> str | None:
     return None if missing else (_tidy(text) or None)
 
 
-def _holding_from(f: pymarc.Field, rule: _HoldingRule) -> Holding:
+def _holding_from(subs: list[tuple[str, str]], rule: _HoldingRule) -> Holding:
     got: dict[str, str | None] = {}
     for attr in _HOLDING_ATTRS:
         got[attr] = next(
-            (v for t in rule.values[attr] if (v := _fill(t, f)) is not None),
+            (v for t in rule.values[attr] if (v := _fill(t, subs)) is not None),
             None,
         )
     price = got["price"]
@@ -475,15 +598,15 @@ def _holding_from(f: pymarc.Field, rule: _HoldingRule) -> Holding:
 
 
 def _holdings(
-    record: pymarc.Record, rules: tuple[_HoldingRule, ...], warnings: list[str]
+    by_tag: dict[str, list[_View]], rules: tuple[_HoldingRule, ...], warnings: list[str]
 ) -> list[Holding]:
     copies: list[Holding] = []
     defaults: list[Holding] = []
     for rule in rules:
-        for f in record.get_fields(rule.tag):
-            if f.is_control_field():
+        for view in by_tag.get(rule.tag, ()):
+            if view[1]:
                 continue
-            h = _holding_from(f, rule)
+            h = _holding_from(view[5], rule)
             if rule.lends_defaults and h.barcode is None:
                 defaults.append(h)
             elif h.barcode or h.home or h.call_number:
@@ -537,22 +660,24 @@ def normalise(
     """
     flavour = _flavour(flavour)
     fm = field_map or load_field_map()
+    plan = _plan(fm, flavour)
+    by_tag = _views(record, plan.tags)
     warnings: list[str] = []
     out: dict[str, Any] = {}
     language: str | None = None
-    lang_rule = fm.fields.get("language")
-    if lang_rule is not None:
-        found = _apply(record, lang_rule, flavour, None)
+    if plan.language is not None:
+        _, repeat, _, steps = plan.language
+        found = _apply(by_tag, steps, repeat, None)
         language = found[0] if found else None
-    for name, rule in fm.fields.items():
+    for name, repeat, repeat_join, steps in plan.rules:
         if name == "language":
             values = [language] if language else []
         else:
-            values = _apply(record, rule, flavour, language)
+            values = _apply(by_tag, steps, repeat, language)
         if name in _LIST_FIELDS:
             out[name] = values
-        elif rule.repeat:
-            out[name] = rule.repeat_join.join(values) or None
+        elif repeat:
+            out[name] = repeat_join.join(values) or None
         else:
             out[name] = values[0] if values else None
     if not out.get("title"):
@@ -560,7 +685,7 @@ def normalise(
         where = ", ".join(s.spec for s in title_rule.sources[flavour]) if title_rule else "-"
         warnings.append(f"the record has no title ({where}); it was given the title {NO_TITLE}")
         out["title"] = NO_TITLE
-    out["holdings"] = _holdings(record, fm.holdings[flavour], warnings)
+    out["holdings"] = _holdings(by_tag, plan.holdings, warnings)
     out["warnings"] = warnings
     return NormalisedRecord(**out)
 
@@ -588,6 +713,8 @@ def to_utf8_iso2709(record: pymarc.Record, flavour: str) -> bytes:
     bytes, a record over 99,999 bytes, or a value holding a MARC delimiter.
     """
     flavour = _flavour(flavour)
+    if isinstance(record, ReadRecord) and (stored := _stored_as_read(record, flavour)):
+        return stored
     leader = list((str(record.leader) + " " * 24)[:24])
     leader[10:12] = ["2", "2"]
     leader[20:24] = list("4500")
@@ -634,3 +761,41 @@ def to_utf8_iso2709(record: pymarc.Record, flavour: str) -> bytes:
     leader[12:17] = list(f"{base:05d}")
     head = "".join(leader).encode("ascii", errors="replace")
     return head + b"".join(directory) + b"\x1e" + b"".join(body) + b"\x1d"
+
+
+def _stored_as_read(record: ReadRecord, flavour: str) -> bytes | None:
+    """The bytes the reader read, relabelled, when they are what the code below writes.
+
+    That is when the reader kept them (well-formed UTF-8 that writing the
+    fields out gives back byte for byte) and nothing in the record changed
+    since; for UNIMARC also only when 100$a/26-29 already says '50  ' (or the
+    record has no 100$a), since rewriting it can change the field's length.
+    """
+    raw = record.utf8_source()
+    if raw is None:
+        return None
+    if flavour == "unimarc":
+        first = _first_100a(record)
+        if first is not None and (len(first) < 36 or first[26:30] != "50  "):
+            return None
+    leader = record._read_leader
+    head = leader[:9] + ("a" if flavour == "marc21" else leader[9]) + "22" + leader[12:20] + "4500"
+    return head.encode("ascii") + raw[24:]
+
+
+def _first_100a(record: ReadRecord) -> str | None:
+    """The first $a of a 100 field, the one to_utf8_iso2709 relabels for UNIMARC."""
+    texts = record.field_texts()
+    if texts is None:
+        for f in record.fields:
+            if f.tag == "100" and not f.is_control_field():
+                for sf in f.subfields:
+                    if sf.code == "a":
+                        return str(sf.value or "")
+        return None
+    for tag, text in texts:
+        if tag == "100":
+            for sub in text.split("\x1f")[1:]:
+                if sub[:1] == "a":
+                    return sub[1:]
+    return None

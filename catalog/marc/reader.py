@@ -22,6 +22,9 @@ Rules (explained for cataloguers in docs/marc.md):
   characters.
 * MARCXML is read with ``iterparse`` and each record is dropped from memory
   once read, so a 300 MB file needs no more memory than a 3 MB one.
+* A well-formed ISO 2709 record (nothing to repair, nothing to report) takes a
+  fast path that gives the same record: a ``ReadRecord``, whose pymarc fields
+  are made only when used and whose bytes can be stored as read.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ __all__ = [
     "ENCODINGS",
     "FLAVOURS",
     "MarcReadResult",
+    "ReadRecord",
     "decode_marc8",
     "detect_file",
     "read_marc",
@@ -618,6 +622,236 @@ def _build_record(rec: _Parsed, encoding: str) -> pymarc.Record:
     return record
 
 
+# --------------------------------------------------------------------------
+# ISO 2709: the fast path for well-formed records
+# --------------------------------------------------------------------------
+
+# A directory of whole entries: a printable 3-character tag and 9 digits each.
+_DIRECTORY = re.compile(rb"(?:[\x21-\x7e]{3}[0-9]{9})+")
+# A subfield delimiter followed by something other than a printable ASCII
+# code (or by another delimiter: an empty subfield, which is dropped).
+_ODD_CODE = re.compile("\x1f[^!-~\x1e\x1f]")
+_FIELDS_SLOT = pymarc.Record.__dict__["fields"]  # pymarc.Record's own storage
+_new_field = pymarc.Field.__new__
+_new_tuple = tuple.__new__
+
+# What a field was when first looked at: tag, control field?, data, indicators, subfields.
+_FieldState = tuple[str, bool, str | None, pymarc.Indicators | None, list[pymarc.Subfield]]
+
+
+class ReadRecord(pymarc.Record):
+    """A ``pymarc.Record`` read by the fast path from a well-formed ISO 2709 record.
+
+    To its users it is an ordinary record. Its ``pymarc.Field`` objects are
+    only made when ``fields`` is first used: until then the record keeps its
+    directory and its decoded field text, which ``mapping.normalise`` reads
+    directly (an import never needs the objects, and making and holding them
+    was most of the reader's time). It also remembers the record's bytes when
+    they are UTF-8 and writing the record out again would give them back, so
+    that ``mapping.to_utf8_iso2709`` can store them as they are, as long as
+    nobody has changed the record.
+    """
+
+    __slots__ = ("_lazy", "_read_leader", "_read_state", "_read_utf8")
+    _lazy: tuple[list[str], list[str]] | None  # tags and field texts until fields are made
+    _read_leader: str
+    _read_state: list[_FieldState] | None
+    _read_utf8: bytes | None
+
+    @property
+    def fields(self) -> list[pymarc.Field]:
+        lazy = getattr(self, "_lazy", None)
+        if lazy is not None:
+            fields = _make_fields(*lazy)
+            _FIELDS_SLOT.__set__(self, fields)
+            self._lazy = None
+            if getattr(self, "_read_utf8", None) is not None:
+                self._read_state = [
+                    (f.tag, f.control_field, f.data, f._indicators, f.subfields.copy())
+                    for f in fields
+                ]
+        result: list[pymarc.Field] = _FIELDS_SLOT.__get__(self, ReadRecord)
+        return result
+
+    @fields.setter
+    def fields(self, value: list[pymarc.Field]) -> None:
+        if getattr(self, "_lazy", None) is not None:
+            self._lazy = None
+            self._read_state = None
+        _FIELDS_SLOT.__set__(self, value)
+
+    def field_texts(self) -> Iterator[tuple[str, str]] | None:
+        """(tag, field text as read) for every field, if ``fields`` was never used.
+
+        A data field's text is its two indicators, then each subfield as the
+        0x1F delimiter, the code and the value, all decoded; a subfield may be
+        empty (no code, no value), and is then no subfield at all.
+        """
+        lazy = getattr(self, "_lazy", None)
+        if lazy is None:
+            return None
+        return zip(*lazy, strict=False)
+
+    def utf8_source(self) -> bytes | None:
+        """The record's ISO 2709 bytes as read, if UTF-8 and the record is unchanged.
+
+        The leader of the bytes is the one read; the caller sets what it
+        writes itself (leader/09, 10-11 and 20-23).
+        """
+        raw = getattr(self, "_read_utf8", None)
+        if raw is None or str(self.leader) != self._read_leader:
+            return None
+        if getattr(self, "_lazy", None) is not None:
+            return raw
+        saved = getattr(self, "_read_state", None)
+        if saved is None:
+            return None
+        now = [(f.tag, f.control_field, f.data, f._indicators, f.subfields) for f in self.fields]
+        return raw if now == saved else None
+
+
+def _make_fields(tags: list[str], texts: list[str]) -> list[pymarc.Field]:
+    """The pymarc fields of a record the fast path accepted (see _read_fast)."""
+    fields: list[pymarc.Field] = []
+    indicators: dict[str, pymarc.Indicators] = {}
+    for tag, value in zip(tags, texts, strict=False):
+        f = _new_field(pymarc.Field)
+        f.tag = tag
+        if tag < "010" and tag.isdigit():
+            f.data = value
+            f._indicators = None
+            f.subfields = []
+            f.control_field = True
+        else:
+            head, *subs = value.split("\x1f")
+            ind = indicators.get(head)
+            if ind is None:
+                ind = indicators[head] = _new_tuple(pymarc.Indicators, (head[0], head[1]))
+            f.data = None
+            f._indicators = ind
+            f.subfields = [_new_tuple(pymarc.Subfield, (s[0], s[1:])) for s in subs if s]
+            f.control_field = False
+        fields.append(f)
+    return fields
+
+
+def _fast_encoding(
+    region: bytes, entries: str, parts: list[bytes], leader: str, flavour: str, forced: str | None
+) -> str | None:
+    """The record's character set, as _choose_encoding picks it without a note.
+
+    None when only the full rules can tell, or they would add a warning.
+    """
+    if forced is not None:
+        return forced
+    if flavour == "marc21":
+        return "utf-8" if leader[9] == "a" else "marc-8"
+    charset = None
+    for i in range(0, len(entries), _ENTRY_LEN):
+        if entries[i : i + 3] == "100":
+            for sub in parts[i // _ENTRY_LEN].split(b"\x1f")[1:]:
+                if sub[:1] == b"a" and len(sub) >= 29:
+                    charset = sub[27:31].decode("latin-1")
+                    break
+            if charset is not None:
+                break
+    declared = None
+    if charset is not None:
+        g0, g1 = charset[:2], charset[2:4]
+        if "50" in (g0, g1):
+            declared = "utf-8"
+        elif "20" in (g0, g1):
+            declared = "gb18030"
+    if region.isascii():
+        return declared or "utf-8"
+    return declared
+
+
+def _read_fast(chunk: bytes, flavour: str, forced: str | None) -> tuple[ReadRecord, str] | None:
+    """Read a well-formed record quickly, or None to leave it to the full rules.
+
+    Well-formed: the leader is ASCII and its record length and base address
+    are right; the directory's entries are whole and describe the fields as
+    they lie, one after the other; every data field has two indicators and
+    subfield codes that are printable ASCII; and the characters decode in the
+    record's character set with nothing to question. For such a record the
+    full rules (_parse_structure, _choose_encoding, _build_record) give the
+    same record with no warning; every other record, and so every record with
+    something to report, goes to them.
+    """
+    size = len(chunk)
+    if size < _LEADER_LEN + 2 or chunk.find(b"\x1d") != size - 1:
+        return None
+    head = chunk[:_LEADER_LEN]
+    if not head.isascii() or not head[:5].isdigit() or int(head[:5]) != size:
+        return None
+    dir_end = chunk.find(b"\x1e", _LEADER_LEN)
+    if dir_end < 0 or head[12:17] != b"%05d" % (dir_end + 1):
+        return None
+    directory = chunk[_LEADER_LEN:dir_end]
+    if len(directory) % _ENTRY_LEN or _DIRECTORY.fullmatch(directory) is None:
+        return None
+    region = chunk[dir_end + 1 : -1]
+    parts = region.split(b"\x1e")
+    if len(parts) != len(directory) // _ENTRY_LEN + 1 or parts[-1]:
+        return None
+    entries = directory.decode("ascii")
+    leader = head.decode("ascii")
+    encoding = _fast_encoding(region, entries, parts, leader, flavour, forced)
+    if encoding is None:
+        return None
+    codec = encoding
+    if encoding == "marc-8":
+        # MARC-8 text is plain ASCII while no escape sequence, no character
+        # reference and no byte outside ASCII occurs; anything else goes to
+        # decode_marc8, byte by byte.
+        if not region.isascii() or b"\x1b" in region or b"&#x" in region:
+            return None
+        codec = "ascii"
+    try:
+        text = region.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    if _ODD_CODE.search(text) is not None:
+        return None
+    # Writing the fields out again gives these very bytes, unless a subfield is
+    # empty (it is dropped) or a control field holds a delimiter (refused).
+    exact = codec != "gb18030" and "\x1f\x1f" not in text and "\x1f\x1e" not in text
+    texts = text.split("\x1e")
+    tags: list[str] = []
+    offset = 0
+    j = 0
+    for part, value in zip(parts[:-1], texts, strict=False):
+        length = len(part) + 1
+        if entries[j + 3 : j + 12] != f"{length:04d}{offset:05d}":
+            return None
+        tag = entries[j : j + 3]
+        tags.append(tag)
+        if tag < "010" and tag.isdigit():
+            if "\x1f" in value:
+                exact = False
+        else:
+            ind = value[:2]
+            if len(ind) != 2 or not ind.isascii() or "\x1f" in ind or value[2:3] not in "\x1f":
+                return None  # not exactly two indicators
+        offset += length
+        j += _ENTRY_LEN
+    record = ReadRecord.__new__(ReadRecord)
+    # What pymarc.Record(force_utf8=True) sets, with the leader read (as
+    # _build_record has it) and the fields to be made when first used.
+    record.leader = pymarc.Leader(leader)
+    texts.pop()  # the empty text after the last field terminator
+    record._lazy = (tags, texts)
+    record.pos = 0
+    setattr(record, "_Record__pos", 0)  # noqa: B010 (pymarc's private iterator position)
+    record.force_utf8 = True
+    record.to_unicode = True
+    record._read_leader = leader
+    record._read_state = None
+    record._read_utf8 = chunk if exact else None
+    return record, encoding
+
+
 def _read_iso2709(
     path: Path, flavour: str, encoding_override: str | None
 ) -> Iterator[MarcReadResult]:
@@ -625,6 +859,17 @@ def _read_iso2709(
     with path.open("rb") as fh:
         for offset, chunk, note in _split_iso2709(fh):
             index += 1
+            if note is None and (fast := _read_fast(chunk, flavour, encoding_override)):
+                yield MarcReadResult(
+                    index=index,
+                    offset=offset,
+                    record=fast[0],
+                    raw=chunk,
+                    error=None,
+                    flavour=flavour,
+                    encoding=fast[1],
+                )
+                continue
             encoding = encoding_override or ("utf-8" if flavour == "unimarc" else "marc-8")
             if note == _JUNK_NOTE:
                 preview = chunk[:20].decode("latin-1").encode("unicode_escape").decode()
