@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -147,14 +148,21 @@ def _batches(results: Iterable[MarcReadResult], size: int) -> Iterator[list[Marc
         yield batch
 
 
-def _price(text: str | None) -> Decimal | None:
-    if not text:
-        return None
-    digits = "".join(ch for ch in text if ch.isdigit() or ch == ".").strip(".")
-    try:
-        return Decimal(digits).quantize(Decimal("0.01")) if digits else None
-    except InvalidOperation:
-        return None
+AMOUNT = re.compile(r"\d+(?:\.\d+)?")
+MAX_PRICE = Decimal("9999999.99")  # what copies.price (10, 2) holds
+
+
+def parse_price(text: str | None) -> Decimal | None:
+    """The first plausible amount in a price text ("CNY12.00 (2册)" -> 12.00), else None.
+
+    Vendors put anything in price fields (a stray ISBN, a count of volumes);
+    a number too large for a price is not one.
+    """
+    for match in AMOUNT.finditer(text or ""):
+        amount = Decimal(match.group(0)).quantize(Decimal("0.01"))
+        if amount <= MAX_PRICE:
+            return amount
+    return None
 
 
 def import_file(
@@ -489,7 +497,7 @@ class _BatchImporter:
             "status": CopyStatus.AVAILABLE.value,
             "status_reason": "",
             "status_changed_at": now,
-            "price": _price((holding.price if holding else None) or item.record.price),
+            "price": parse_price((holding.price if holding else None) or item.record.price),
             "date_added": now.date(),
             "source_id": source_id,
             "created_at": now,

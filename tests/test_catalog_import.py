@@ -335,3 +335,16 @@ def test_every_shared_file_imports_as_documented(app, network, shared, tmp_path,
     imported = summary["created"] + summary["merged"] + summary["unchanged"]
     assert imported == expected[0] - expected[1]
     assert result.exit_code == (2 if expected[1] else 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [("CNY12.00 (2册)", "12.00"), ("Kčs 25.00", "25.00"), ("8070213515 : Kčs 25.00", "25.00"),
+     ("CNY", None), ("", None), ("￥36.5", "36.50")],
+)  # fmt: skip
+def test_price_is_the_first_plausible_amount(text, price):
+    from decimal import Decimal
+
+    from catalog.imports import parse_price
+
+    assert parse_price(text) == (Decimal(price) if price else None)

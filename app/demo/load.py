@@ -7,7 +7,6 @@ thousands of copies and must load in seconds on a small machine.
 from __future__ import annotations
 
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
@@ -18,7 +17,7 @@ from app.accounts import Role, add_user
 from app.demo.generate import DemoNetwork, generate_demo
 from catalog.db import table_of, utcnow
 from catalog.errors import Conflict
-from catalog.imports import import_file
+from catalog.imports import import_file, parse_price
 from catalog.network import ServicePoint
 from catalog.records import Copy, CopyStatus, Record
 from catalog.search.outbox import enqueue
@@ -133,11 +132,6 @@ def _import_records(session: Session, path: Path) -> list[int]:
     return list(session.scalars(select(Record.id).order_by(Record.id)))
 
 
-def _price(text: str) -> Decimal | None:
-    digits = "".join(ch for ch in text if ch.isdigit() or ch == ".")
-    return Decimal(digits) if digits else None
-
-
 def _load_copies(
     session: Session, demo: DemoNetwork, point_ids: dict[str, int], record_ids: list[int]
 ) -> None:
@@ -153,7 +147,7 @@ def _load_copies(
             "status": CopyStatus.AVAILABLE.value,
             "status_reason": "",
             "status_changed_at": now,
-            "price": _price(c.price),
+            "price": parse_price(c.price),
             "date_added": c.date_added,
             "created_at": now,
             "updated_at": now,
