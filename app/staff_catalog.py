@@ -194,6 +194,25 @@ def add_copy(record_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff_catalog.show_record", record_id=record_id))
 
 
+@bp.route("/copies/<barcode>/edit", methods=["POST"])
+@allow(*STAFF)
+@form_action
+def edit_copy(barcode: str) -> ResponseReturnValue:
+    session = get_session()
+    copy = cataloguing.get_copy(session, barcode)
+    check_scope(copy.home_point.code)
+    changes: dict[str, Any] = {
+        "call_number": request.form.get("call_number", copy.call_number).strip(),
+        "item_type": request.form.get("item_type", copy.item_type).strip() or copy.item_type,
+    }
+    if "price" in request.form:
+        changes["price"] = _price(request.form.get("price"))
+    cataloguing.edit_copy(session, copy, changes)
+    session.commit()
+    flash(_("Copy %(barcode)s saved.", barcode=barcode), "ok")
+    return redirect(url_for("staff_catalog.show_record", record_id=copy.record_id))
+
+
 @bp.route("/copies/<barcode>/move", methods=["POST"])
 @allow(*STAFF)
 @form_action

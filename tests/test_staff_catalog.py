@@ -100,3 +100,19 @@ def test_branch_librarian_sees_records_but_cannot_create(app, client, network):
     login(client, "b", "password-123")
     assert client.get("/staff/records").status_code == 200
     assert client.get("/staff/records/new").status_code == 403
+
+
+def test_edit_a_copy_from_the_record_page(cataloguer):
+    record_id = create(cataloguer)
+    page_path = f"/staff/records/{record_id}"
+    post(cataloguer, f"{page_path}/copies", {"home": "QX01", "call_number": "S511/2"}, page_path)
+    barcode = re.findall(
+        r'data-barcode="([^"]+)"', cataloguer.get(page_path).get_data(as_text=True)
+    )[0]
+    page = post(cataloguer, f"/staff/copies/{barcode}/edit",
+                {"call_number": "S511/20", "item_type": "reference", "price": "36.5"},
+                page_path).get_data(as_text=True)  # fmt: skip
+    assert f"图书 {barcode} 已保存" in page
+    assert 'value="S511/20"' in page and 'value="reference"' in page and 'value="36.50"' in page
+    bad = post(cataloguer, f"/staff/copies/{barcode}/edit", {"price": "abc"}, page_path)
+    assert "请更正" in bad.get_data(as_text=True)
