@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from catalog.db import normalise_database_url
 
@@ -56,8 +58,17 @@ def scratch_postgres_database(
         connection.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        """Drop it once our connections are closed; autovacuum, busy after a big import,
+        gives way to DROP DATABASE (FORCE would need rights over the server's own workers)."""
+        for attempt in range(10):
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                break
+            except OperationalError:
+                if attempt == 9:
+                    raise
+                time.sleep(1)
         admin.dispose()
 
     return url.set(database=name).render_as_string(hide_password=False), drop
