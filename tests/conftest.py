@@ -58,6 +58,12 @@ def require_shared_data() -> Path:
     return SHARED_DATA.resolve()
 
 
+@pytest.fixture
+def shared() -> Path:
+    """../shared/data, the real MARC files (skips locally, fails under CI, when absent)."""
+    return require_shared_data()
+
+
 def _run_database_url() -> str:
     return os.environ.get("TONGJIE_DATABASE_URL", "")
 

@@ -18,7 +18,7 @@ from app.db import get_session
 from app.migrate import upgrade
 from catalog.network_import import import_network
 from catalog.records import Copy, Record, RecordSource
-from tests.conftest import DATA, require_shared_data, scratch_postgres_database
+from tests.conftest import DATA, scratch_postgres_database
 
 SUMMARY = re.compile(
     r"(?P<read>\d+) read, (?P<created>\d+) created, (?P<merged>\d+) merged, "
@@ -26,11 +26,6 @@ SUMMARY = re.compile(
     r"(?P<copies_present>\d+) copies already present, (?P<rejected>\d+) rejected, "
     r"(?P<copies_rejected>\d+) copies rejected"
 )
-
-
-@pytest.fixture
-def shared() -> Path:
-    return require_shared_data()
 
 
 def run_import(app, *args: str, report_dir: Path):

@@ -10,7 +10,6 @@ shortcut switched off and compare everything a caller can see.
 from __future__ import annotations
 
 import copy
-import os
 import pickle
 import random
 import re
@@ -24,18 +23,6 @@ import pytest
 from catalog.marc import reader
 from catalog.marc.mapping import normalise, strip_isbd, to_utf8_iso2709
 from catalog.marc.reader import MarcReadResult, ReadRecord, read_marc
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-@pytest.fixture
-def data() -> Path:
-    if not DATA.is_dir():
-        reason = f"MARC test data not found at {DATA} (see shared/data/SOURCES.md)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason + "; under CI=true the data must be present")
-        pytest.skip(reason)
-    return DATA
 
 
 def slow(path: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: str) -> list[MarcReadResult]:

@@ -6,7 +6,6 @@ and fail under CI=true. Tests on records built here always run.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -25,18 +24,7 @@ from catalog.marc.mapping import (
 )
 from catalog.marc.reader import read_marc
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 CATALOG_MARC = Path(__file__).resolve().parents[2] / "catalog" / "marc"
-
-
-@pytest.fixture
-def data() -> Path:
-    if not DATA.is_dir():
-        reason = f"MARC test data not found at {DATA} (see shared/data/SOURCES.md)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason + "; under CI=true the data must be present")
-        pytest.skip(reason)
-    return DATA
 
 
 def records(path: Path) -> list[tuple[pymarc.Record, str]]:

@@ -8,7 +8,6 @@ own files in tmp_path always run.
 
 from __future__ import annotations
 
-import os
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,18 +17,6 @@ import pytest
 
 from catalog.marc.mapping import to_utf8_iso2709
 from catalog.marc.reader import MarcReadResult, decode_marc8, detect_file, read_marc
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-@pytest.fixture
-def data() -> Path:
-    if not DATA.is_dir():
-        reason = f"MARC test data not found at {DATA} (see shared/data/SOURCES.md)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason + "; under CI=true the data must be present")
-        pytest.skip(reason)
-    return DATA
 
 
 def results(path: Path, **kwargs: str) -> list[MarcReadResult]:
