@@ -91,7 +91,7 @@ def find_records() -> ResponseReturnValue:
         session = get_session()
         isbn = normalise_isbn(q).isbn13
         conditions = [Record.title.contains(q)]
-        if q.isdigit():
+        if q.isdigit() and int(q) < 2**31:  # a record number (an ISBN or barcode is longer)
             conditions.append(Record.id == int(q))
         if isbn:
             conditions.append(Record.isbn13 == isbn)
