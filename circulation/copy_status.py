@@ -1,7 +1,7 @@
 """Status changes of a copy outside loans: withdrawn, lost, missing, damaged, and back again.
 
 Each change is a circulation event with a reason and a date, written to the
-ledger in the same transaction (rules STATUS-1..4 in docs/circulation.md).
+ledger in the same transaction (rules STATUS-1..5 in docs/circulation.md).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from catalog.network import point_by_code
 from circulation.ledger import LedgerEntry, LedgerEvent, append
 
 
-def test_append_then_refuse_update_and_delete(db, network):
+def test_ledger_2_append_only_update_and_delete_refused(db, network):
     point = point_by_code(db, "QX01")
     append(
         db,
