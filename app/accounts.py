@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from catalog.db import Base, Timestamped, utcnow
-from catalog.errors import Conflict, DomainError, NotFound
+from catalog.errors import Conflict, DomainError, NotFound, PermissionDenied
 from catalog.network import ServicePoint, is_within, point_by_code
 
 
@@ -224,3 +224,18 @@ def may_manage_point(session: Session, principal: Principal, point: ServicePoint
     if principal.role == Role.BRANCH_LIBRARIAN and principal.scope_point_id is not None:
         return is_within(session, point.id, principal.scope_point_id)
     return False
+
+
+def require_point_scope(session: Session, principal: Principal, point: ServicePoint) -> None:
+    """Refuse work at a point outside the caller's part of the network.
+
+    Admins and cataloguers (the union catalogue is theirs) work anywhere;
+    branch librarians in their subtree. Which roles reach an endpoint at all
+    is still the endpoint's own @allow rule.
+    """
+    if principal.role == Role.CATALOGUER or may_manage_point(session, principal, point):
+        return
+    raise PermissionDenied(
+        f"{point.code} is outside the part of the network you manage",
+        f"{point.code} 不在您管辖的范围内",
+    )

@@ -19,14 +19,14 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
 
-from app.accounts import Role, may_manage_point
+from app.accounts import Role, require_point_scope
 from app.api.records import RecordCreateSchema, RecordInputSchema
 from app.auth import allow, current_principal
 from app.db import get_session
 from app.errors import language
 from app.i18n import label
 from catalog import cataloguing
-from catalog.errors import DomainError, PermissionDenied
+from catalog.errors import DomainError
 from catalog.isbn import normalise_isbn
 from catalog.network import all_points
 from catalog.records import Copy, ImportBatch, Record
@@ -74,11 +74,7 @@ def record_form_values(form: Any) -> dict[str, Any]:
 def check_scope(code: str) -> None:
     principal = current_principal()
     assert principal is not None
-    point = cataloguing.get_point(get_session(), code)
-    if principal.role != Role.CATALOGUER and not may_manage_point(get_session(), principal, point):
-        raise PermissionDenied(
-            f"{code} is outside the part of the network you manage", f"{code} 不在您管辖的范围内"
-        )
+    require_point_scope(get_session(), principal, cataloguing.get_point(get_session(), code))
 
 
 @bp.route("/records")

@@ -7,11 +7,11 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.accounts import Role, may_manage_point
+from app.accounts import Role, require_point_scope
 from app.auth import allow, current_principal, public
 from app.db import get_session
 from catalog import cataloguing
-from catalog.errors import NotFound, PermissionDenied
+from catalog.errors import NotFound
 from catalog.holdings import copies_held_by_point, per_capita
 from catalog.network import ClosedDay, ServicePoint, all_points, point_by_code
 
@@ -120,10 +120,7 @@ def update_point(changes: dict[str, Any], code: str) -> dict[str, Any]:
     point = get_point(code)
     principal = current_principal()
     assert principal is not None
-    if not may_manage_point(session, principal, point):
-        raise PermissionDenied(
-            f"{code} is outside the part of the network you manage", f"{code} 不在您管辖的范围内"
-        )
+    require_point_scope(session, principal, point)
     closed = changes.pop("closed_days", None)
     for key, value in changes.items():
         setattr(point, key, value)

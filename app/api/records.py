@@ -10,11 +10,11 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.accounts import Principal, Role, may_manage_point
+from app.accounts import Principal, Role, require_point_scope
 from app.auth import allow, current_principal, public
 from app.db import get_session
 from catalog import cataloguing
-from catalog.errors import NotFound, PermissionDenied
+from catalog.errors import NotFound
 from catalog.network import ServicePoint
 from catalog.records import Copy, Record
 from circulation.copy_status import change_status
@@ -172,12 +172,7 @@ def _principal() -> Principal:
 
 def check_point_scope(point: ServicePoint) -> None:
     """Cataloguers and admins handle copies anywhere; branch librarians in their subtree only."""
-    principal = _principal()
-    if principal.role != Role.CATALOGUER and not may_manage_point(get_session(), principal, point):
-        raise PermissionDenied(
-            f"{point.code} is outside the part of the network you manage",
-            f"{point.code} 不在您管辖的范围内",
-        )
+    require_point_scope(get_session(), _principal(), point)
 
 
 @blp.route("/records/<int:record_id>", methods=["GET"])
