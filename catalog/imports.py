@@ -1,7 +1,8 @@
 """`tongjie catalog import`: vendor MARC into the union catalogue, never losing a record silently.
 
 For each file: records are read in a stream (catalog.marc.reader), mapped
-through the one field map (catalog.marc.mapping), merged with an existing
+through the one field map (catalog.marc.mapping) and keyed for duplicate
+checks (catalog.import_reader: in a second process for large files), merged with an existing
 record of the same edition (catalog.dedupe) or created, and their copies
 attached. Work is done in batches: one query per batch finds existing
 editions and barcodes, one bulk insert per batch writes records, sources
@@ -21,10 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,13 +33,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.barcodes import next_barcodes
-from catalog.bulk import insert_rows
+from catalog.bulk import insert_rows, select_in
 from catalog.db import utcnow
-from catalog.dedupe import match_key
 from catalog.errors import NotFound
-from catalog.isbn import first_isbn13
-from catalog.marc.mapping import Holding, NormalisedRecord, normalise, to_utf8_iso2709
-from catalog.marc.reader import MarcReadResult, detect_file, read_marc
+from catalog.import_reader import (
+    COL_CLC,
+    COL_ISBN13,
+    COL_KEY,
+    COL_MARC,
+    COL_PRICE,
+    RECORD_COLUMNS,
+    Prepared,
+    prepared_batches,
+)
+from catalog.marc.mapping import Holding
+from catalog.marc.reader import detect_file
 from catalog.network import ServicePoint, point_by_code
 from catalog.records import Copy, CopyStatus, ImportBatch, Record, RecordSource
 from catalog.search.outbox import enqueue
@@ -79,19 +88,33 @@ class FileReport:
         return {k: getattr(self, k) for k in keys}
 
 
-@dataclass
 class _Incoming:
-    """One readable record of the file, mapped and keyed, waiting for its batch to be written."""
+    """A prepared record in the batch being written, and where it goes."""
 
-    result: MarcReadResult
-    record: NormalisedRecord
-    isbn13: str | None
-    key: str | None
-    marc: bytes
-    sha: str
-    target: int | None = None  # existing record id
-    new_slot: int | None = None  # index into the batch's new records
-    matched_by: str = "new"  # new, same (identical MARC seen before), isbn, key
+    __slots__ = ("item", "matched_by", "new_slot", "target")
+
+    def __init__(self, item: Prepared) -> None:
+        self.item = item
+        self.target: int | None = None  # existing record id
+        self.new_slot: int | None = None  # index into the batch's new records
+        self.matched_by = "new"  # new, same (identical MARC seen before), isbn, key
+
+    @property
+    def row(self) -> tuple[Any, ...]:
+        assert self.item.row is not None
+        return self.item.row
+
+    @property
+    def isbn13(self) -> str | None:
+        return self.row[COL_ISBN13]
+
+    @property
+    def key(self) -> str | None:
+        return self.row[COL_KEY]
+
+    @property
+    def sha(self) -> str:
+        return self.item.sha
 
 
 class _Writer:
@@ -113,16 +136,16 @@ class _Writer:
         if len(self.report.details) < PRINTED_DETAILS * 3:
             self.report.details.append(text)
 
-    def reject(self, result: MarcReadResult, reason: str) -> None:
+    def reject(self, item: Prepared) -> None:
         self.report.rejected += 1
-        where = f" at byte {result.offset}" if result.offset is not None else ""
-        self.line(f"rejected record {result.index}{where}: {reason}")
+        where = f" at byte {item.offset}" if item.offset is not None else ""
+        self.line(f"rejected record {item.number}{where}: {item.error}")
         if self.rejects_file is None:
             self.rejects_file = self.rejects_path.open("wb")
             if self.container == "marcxml":
                 self.rejects_file.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<collection>\n')
             self.report.rejects_path = str(self.rejects_path)
-        self.rejects_file.write(result.raw)
+        self.rejects_file.write(item.raw)
         if self.container == "marcxml":
             self.rejects_file.write(b"\n")
 
@@ -140,12 +163,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _batches(results: Iterable[MarcReadResult], size: int) -> Iterator[list[MarcReadResult]]:
-    iterator = iter(results)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 AMOUNT = re.compile(r"\d+(?:\.\d+)?")
@@ -175,8 +192,13 @@ def import_file(
     report_dir: Path = Path("import-reports"),
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    jobs: int = 0,
 ) -> FileReport:
-    """Import one MARC file; commits batch by batch. See the module docstring for the rules."""
+    """Import one MARC file; commits batch by batch. See the module docstring for the rules.
+
+    ``jobs``: 2 reads and maps in a second process, 1 in this one, 0 chooses
+    by the file's size (catalog.import_reader.prepared_batches).
+    """
     location_point = _location(session, location)
     container, flavour, detected_encoding = detect_file(path)
     report = FileReport(
@@ -203,12 +225,16 @@ def import_file(
         writer.line(f"this file was already imported to {location}: no new copies are generated")
     try:
         total = path.stat().st_size
-        for results in _batches(read_marc(path, format=format, encoding=encoding), batch_size):
-            importer.run(results)
-            session.commit()
-            if progress is not None:
-                offset = results[-1].offset
-                progress(report.read, min(offset, total) if offset is not None else 0)
+        batches = prepared_batches(
+            path, format=format, encoding=encoding, batch_size=batch_size, jobs=jobs
+        )
+        with closing(batches):  # on any error, the reading process is stopped at once
+            for prepared in batches:
+                importer.run(prepared)
+                session.commit()
+                if progress is not None:
+                    offset = prepared[-1].offset
+                    progress(report.read, min(offset, total) if offset is not None else 0)
     finally:
         writer.close()
     batch.status = "done"
@@ -248,39 +274,24 @@ class _BatchImporter:
         self.point_ids = {code: pid for pid, code in session.execute(
             select(ServicePoint.id, ServicePoint.code))}  # fmt: skip
 
-    def run(self, results: list[MarcReadResult]) -> None:
-        incoming = [i for i in (self._prepare(r) for r in results) if i is not None]
+    def run(self, batch: list[Prepared]) -> None:
+        incoming: list[_Incoming] = []
+        for item in batch:
+            self.report.read += 1
+            for warning in item.warnings:
+                self._warn(item.number, warning)
+            if item.row is None:
+                self.writer.reject(item)
+            else:
+                incoming.append(_Incoming(item))
         new_rows = self._match(incoming)
         new_ids = self._insert_records(new_rows)
-        for item in incoming:
-            if item.new_slot is not None:
-                item.target = new_ids[item.new_slot]
+        for entry in incoming:
+            if entry.new_slot is not None:
+                entry.target = new_ids[entry.new_slot]
         fresh = self._insert_sources(incoming)
         self._insert_copies(incoming, fresh)
         enqueue(self.session, sorted({i.target for i in incoming if i.target is not None}))
-
-    def _prepare(self, result: MarcReadResult) -> _Incoming | None:
-        self.report.read += 1
-        for warning in result.warnings:
-            self._warn(result.index, warning)
-        if result.record is None:
-            self.writer.reject(result, result.error or "unreadable record")
-            return None
-        try:
-            record = normalise(result.record, result.flavour)
-            marc = to_utf8_iso2709(result.record, result.flavour)
-        except Exception as exc:  # a record pymarc read but we cannot map: report, go on
-            self.writer.reject(result, f"cannot map the record: {type(exc).__name__}: {exc}")
-            return None
-        isbn13, problems = first_isbn13(record.isbns)
-        for problem in problems:
-            self._warn(result.index, f"{problem}; kept as text")
-        for warning in record.warnings:
-            self._warn(result.index, warning)
-        first_author = record.authors[0] if record.authors else None
-        key = match_key(record.title, first_author, record.publisher, record.pub_year)
-        sha = hashlib.sha256(marc).hexdigest()
-        return _Incoming(result, record, isbn13, key, marc, sha)
 
     def _warn(self, index: int, text: str) -> None:
         self.report.warnings += 1
@@ -288,134 +299,122 @@ class _BatchImporter:
 
     def _match(self, incoming: list[_Incoming]) -> list[_Incoming]:
         """Point each record at an existing edition or a new slot; returns the new ones."""
-        isbns = {i.isbn13 for i in incoming if i.isbn13}
-        keys = {i.key for i in incoming if i.key}
         by_sha: dict[str, int] = {}
-        for chunk in _chunks(sorted({i.sha for i in incoming})):
-            for rid, sha in self.session.execute(
-                select(RecordSource.record_id, RecordSource.marc_sha256).where(
-                    RecordSource.marc_sha256.in_(chunk)
-                )
-            ):
-                by_sha.setdefault(sha, rid)
+        for rid, sha in select_in(
+            self.session, "record_sources", ("record_id", "marc_sha256"), "marc_sha256",
+            {i.sha for i in incoming},
+        ):  # fmt: skip
+            by_sha.setdefault(sha, rid)
         by_isbn: dict[str, int] = {}
+        for rid, isbn in select_in(
+            self.session, "records", ("id", "isbn13"), "isbn13",
+            {i.isbn13 for i in incoming if i.isbn13},
+        ):  # fmt: skip
+            by_isbn.setdefault(isbn, rid)
         by_key: dict[str, list[tuple[int, str | None]]] = {}
-        for chunk in _chunks(sorted(isbns)):
-            for rid, isbn in self.session.execute(
-                select(Record.id, Record.isbn13).where(Record.isbn13.in_(chunk))
-            ):
-                if isbn is not None:
-                    by_isbn.setdefault(isbn, rid)
-        for chunk in _chunks(sorted(keys)):
-            for rid, isbn, key in self.session.execute(
-                select(Record.id, Record.isbn13, Record.match_key).where(
-                    Record.match_key.in_(chunk)
-                )
-            ):
-                if key is not None:
-                    by_key.setdefault(key, []).append((rid, isbn))
+        for rid, isbn, key in select_in(
+            self.session, "records", ("id", "isbn13", "match_key"), "match_key",
+            {i.key for i in incoming if i.key},
+        ):  # fmt: skip
+            by_key.setdefault(key, []).append((rid, isbn))
+        for candidates in by_key.values():
+            candidates.sort()
         new: list[_Incoming] = []
         slot_by_isbn: dict[str, int] = {}
         slots_by_key: dict[str, list[int]] = {}
         first_with_sha: dict[str, _Incoming] = {}
-        for item in incoming:
-            if item.sha in by_sha:  # this very MARC record was imported before
-                item.target, item.matched_by = by_sha[item.sha], "same"
+        for entry in incoming:
+            if entry.sha in by_sha:  # this very MARC record was imported before
+                entry.target, entry.matched_by = by_sha[entry.sha], "same"
                 continue
-            if item.sha in first_with_sha:  # sent twice in this file
-                first = first_with_sha[item.sha]
-                item.target, item.new_slot, item.matched_by = first.target, first.new_slot, "same"
+            if entry.sha in first_with_sha:  # sent twice in this file
+                first = first_with_sha[entry.sha]
+                entry.target, entry.new_slot = first.target, first.new_slot
+                entry.matched_by = "same"
                 continue
-            first_with_sha[item.sha] = item
-            self._match_one(item, by_isbn, by_key, new, slot_by_isbn, slots_by_key)
+            first_with_sha[entry.sha] = entry
+            self._match_one(entry, by_isbn, by_key, new, slot_by_isbn, slots_by_key)
         return new
 
     def _match_one(
         self,
-        item: _Incoming,
+        entry: _Incoming,
         by_isbn: dict[str, int],
         by_key: dict[str, list[tuple[int, str | None]]],
         new: list[_Incoming],
         slot_by_isbn: dict[str, int],
         slots_by_key: dict[str, list[int]],
     ) -> None:
-        if item.isbn13 and item.isbn13 in by_isbn:
-            item.target, item.matched_by = by_isbn[item.isbn13], "isbn"
+        isbn13, key = entry.isbn13, entry.key
+        if isbn13 and isbn13 in by_isbn:
+            entry.target, entry.matched_by = by_isbn[isbn13], "isbn"
             return
-        if item.isbn13 and item.isbn13 in slot_by_isbn:
-            item.new_slot, item.matched_by = slot_by_isbn[item.isbn13], "isbn"
+        if isbn13 and isbn13 in slot_by_isbn:
+            entry.new_slot, entry.matched_by = slot_by_isbn[isbn13], "isbn"
             return
-        if item.key:
-            for rid, isbn in by_key.get(item.key, []):
-                if not (item.isbn13 and isbn):
-                    item.target, item.matched_by = rid, "key"
-                    if item.isbn13:  # the union record learns the ISBN it lacked
-                        self.session.get(Record, rid).isbn13 = item.isbn13  # type: ignore[union-attr]
-                        by_isbn[item.isbn13] = rid
+        if key:
+            for rid, isbn in by_key.get(key, []):
+                if not (isbn13 and isbn):
+                    entry.target, entry.matched_by = rid, "key"
+                    if isbn13:  # the union record learns the ISBN it lacked
+                        self.session.get(Record, rid).isbn13 = isbn13  # type: ignore[union-attr]
+                        by_isbn[isbn13] = rid
                     return
-            for slot in slots_by_key.get(item.key, []):
-                if not (item.isbn13 and new[slot].isbn13):
-                    item.new_slot, item.matched_by = slot, "key"
+            for slot in slots_by_key.get(key, []):
+                if not (isbn13 and new[slot].isbn13):
+                    entry.new_slot, entry.matched_by = slot, "key"
                     return
-        item.new_slot = len(new)
-        new.append(item)
-        if item.isbn13:
-            slot_by_isbn[item.isbn13] = item.new_slot
-        if item.key:
-            slots_by_key.setdefault(item.key, []).append(item.new_slot)
+        entry.new_slot = len(new)
+        new.append(entry)
+        if isbn13:
+            slot_by_isbn[isbn13] = entry.new_slot
+        if key:
+            slots_by_key.setdefault(key, []).append(entry.new_slot)
 
     def _insert_records(self, new: list[_Incoming]) -> list[int]:
         if not new:
             return []
         now = utcnow()
-        rows = [_record_row(i, now) for i in new]
-        ids = insert_rows(self.session, Record, rows, return_ids=True)
+        rows = [(*entry.row, now, now) for entry in new]
+        ids = insert_rows(self.session, Record, _RECORD_INSERT, rows, return_ids=True)
         self.report.created += len(ids)
-        for item, rid in zip(new, ids, strict=True):
-            self.writer.line(f"created record {rid} from record {item.result.index}")
+        for entry, rid in zip(new, ids, strict=True):
+            self.writer.line(f"created record {rid} from record {entry.item.number}")
         return ids
 
     def _insert_sources(self, incoming: list[_Incoming]) -> dict[int, int]:
         """Keep each vendor version once per union record; returns {position: source id}."""
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         positions: list[int] = []
         seen: set[tuple[int | None, str]] = set()
-        for position, item in enumerate(incoming):
-            pair = (item.target, item.sha)
-            if item.matched_by == "same" or pair in seen:
+        now = utcnow()
+        for position, entry in enumerate(incoming):
+            pair = (entry.target, entry.sha)
+            if entry.matched_by == "same" or pair in seen:
                 self.report.unchanged += 1
                 continue
             seen.add(pair)
-            if item.matched_by != "new":
+            item = entry.item
+            if entry.matched_by != "new":
                 self.report.merged += 1
-                why = "ISBN" if item.matched_by == "isbn" else "title, author, publisher and year"
+                why = "ISBN" if entry.matched_by == "isbn" else "title, author, publisher and year"
                 self.writer.line(
-                    f"merged record {item.result.index} into record {item.target} (same {why})"
+                    f"merged record {item.number} into record {entry.target} (same {why})"
                 )
             positions.append(position)
-            rows.append(
-                {
-                    "record_id": item.target,
-                    "flavour": item.result.flavour,
-                    "marc": item.marc,
-                    "marc_sha256": item.sha,
-                    "file_name": self.report.file,
-                    "record_index": item.result.index,
-                    "batch_id": self.batch_id,
-                    "matched_by": item.matched_by,
-                    "created_at": utcnow(),
-                }
-            )
+            rows.append((entry.target, item.flavour, entry.row[COL_MARC], entry.sha,
+                         self.report.file, item.number, self.batch_id, entry.matched_by,
+                         now))  # fmt: skip
         if not rows:
             return {}
-        ids = insert_rows(self.session, RecordSource, rows, return_ids=True)
+        ids = insert_rows(self.session, RecordSource, _SOURCE_INSERT, rows, return_ids=True)
         return dict(zip(positions, ids, strict=True))
 
     def _insert_copies(self, incoming: list[_Incoming], sources: dict[int, int]) -> None:
         wanted: list[tuple[_Incoming, int | None, Holding | None]] = []
-        for position, item in enumerate(incoming):
-            holdings: list[Holding | None] = list(item.record.holdings)
-            if item.matched_by == "same":
+        for position, entry in enumerate(incoming):
+            holdings: list[Holding | None] = [Holding(*h) for h in entry.item.holdings]
+            if entry.matched_by == "same":
                 # Identical MARC imported before: its barcode-less holdings got their
                 # barcodes then; only barcoded ones can be checked (and are, below).
                 kept: list[Holding | None] = [h for h in holdings if h is not None and h.barcode]
@@ -423,47 +422,44 @@ class _BatchImporter:
                 holdings = kept
             elif not holdings and self.location is not None and not self.location_copies_done:
                 holdings = [None]
-            wanted.extend((item, sources.get(position), h) for h in holdings)
+            wanted.extend((entry, sources.get(position), h) for h in holdings)
         if not wanted:
             return
         barcodes = {h.barcode for _, _, h in wanted if h is not None and h.barcode}
-        taken: dict[str, int] = {}
-        for chunk in _chunks(sorted(barcodes)):
-            rows_found = self.session.execute(
-                select(Copy.barcode, Copy.record_id).where(Copy.barcode.in_(chunk))
-            )
-            taken.update({barcode: record_id for barcode, record_id in rows_found})
-        rows: list[dict[str, Any]] = []
-        need_barcode: list[dict[str, Any]] = []
+        taken: dict[str, int] = dict(
+            select_in(self.session, "copies", ("barcode", "record_id"), "barcode", barcodes)
+        )
+        rows: list[list[Any]] = []
+        need_barcode: list[list[Any]] = []
         now = utcnow()
-        for item, source_id, holding in wanted:
-            row = self._copy_row(item, source_id, holding, taken, now)
+        for entry, source_id, holding in wanted:
+            row = self._copy_row(entry, source_id, holding, taken, now)
             if row is None:
                 continue
             rows.append(row)
-            if not row["barcode"]:
+            if not row[0]:
                 need_barcode.append(row)
         if need_barcode:
             for row, barcode in zip(
                 need_barcode, next_barcodes(self.session, "copy", len(need_barcode)), strict=True
             ):
-                row["barcode"] = barcode
+                row[0] = barcode
         if rows:
-            insert_rows(self.session, Copy, rows)
+            insert_rows(self.session, Copy, _COPY_INSERT, rows)
             self.report.copies_added += len(rows)
 
     def _copy_row(
         self,
-        item: _Incoming,
+        entry: _Incoming,
         source_id: int | None,
         holding: Holding | None,
         taken: dict[str, int],
         now: dt.datetime,
-    ) -> dict[str, Any] | None:
-        index = item.result.index
+    ) -> list[Any] | None:
+        index = entry.item.number
         barcode = (holding.barcode or "").strip() if holding else ""
         if barcode and barcode in taken:
-            if taken[barcode] == item.target:
+            if taken[barcode] == entry.target:
                 self.report.copies_present += 1
                 return None
             self.report.copies_rejected += 1
@@ -485,61 +481,18 @@ class _BatchImporter:
                 return None
             home_id = self.location.id
         if barcode:
-            taken[barcode] = item.target or 0
-        call_number = (holding.call_number if holding else None) or item.record.clc or ""
-        return {
-            "barcode": barcode,
-            "record_id": item.target,
-            "home_point_id": home_id,
-            "current_point_id": current_id or home_id,
-            "call_number": call_number[:100],
-            "item_type": ((holding.item_type if holding else None) or "book")[:32],
-            "status": CopyStatus.AVAILABLE.value,
-            "status_reason": "",
-            "status_changed_at": now,
-            "price": parse_price((holding.price if holding else None) or item.record.price),
-            "date_added": now.date(),
-            "source_id": source_id,
-            "created_at": now,
-            "updated_at": now,
-        }
+            taken[barcode] = entry.target or 0
+        call_number = (holding.call_number if holding else None) or entry.row[COL_CLC] or ""
+        price = parse_price((holding.price if holding else None) or entry.row[COL_PRICE])
+        item_type = ((holding.item_type if holding else None) or "book")[:32]
+        return [barcode, entry.target, home_id, current_id or home_id, call_number[:100],
+                item_type, CopyStatus.AVAILABLE.value, "", now, price, now.date(), source_id,
+                now, now]  # fmt: skip
 
 
-def _record_row(item: _Incoming, now: dt.datetime) -> dict[str, Any]:
-    r = item.record
-    return {
-        "title": r.title,
-        "title_pinyin": r.title_pinyin,
-        "other_title": r.other_title,
-        "responsibility": r.responsibility,
-        "authors": r.authors,
-        "authors_pinyin": r.authors_pinyin,
-        "edition": _cut(r.edition, 200),
-        "publisher": _cut(r.publisher, 300),
-        "pub_place": _cut(r.pub_place, 200),
-        "pub_year": r.pub_year[:4] if r.pub_year else None,
-        "extent": _cut(r.extent, 300),
-        "series": r.series,
-        "summary": r.summary,
-        "subjects": r.subjects,
-        "clc": _cut(r.clc, 64),
-        "language": r.language[:3] if r.language else None,
-        "isbn13": item.isbn13,
-        "isbns": r.isbns,
-        "price": _cut(r.price, 64),
-        "match_key": item.key,
-        "marc_flavour": item.result.flavour,
-        "marc": item.marc,
-        "extra": {},
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _cut(text: str | None, size: int) -> str | None:
-    return text[:size] if text else text
-
-
-def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+_RECORD_INSERT = (*RECORD_COLUMNS, "created_at", "updated_at")
+_SOURCE_INSERT = ("record_id", "flavour", "marc", "marc_sha256", "file_name", "record_index",
+                  "batch_id", "matched_by", "created_at")  # fmt: skip
+_COPY_INSERT = ("barcode", "record_id", "home_point_id", "current_point_id", "call_number",
+                "item_type", "status", "status_reason", "status_changed_at", "price",
+                "date_added", "source_id", "created_at", "updated_at")  # fmt: skip

@@ -343,3 +343,72 @@ def test_price_is_the_first_plausible_amount(text, price):
     from catalog.imports import parse_price
 
     assert parse_price(text) == (Decimal(price) if price else None)
+
+
+# Two processes (--jobs 2: read and map in a second process) must import exactly what one does.
+JOBS_FILES = [
+    "marc21-with-errors.mrc",  # rejects, reject file, warnings
+    "cnmarc-dp2-sample-gbk-crlf.iso",  # GBK CNMARC with holdings
+    "cnmarc-dp2-sample.xml",  # MARCXML
+    "marc21-eg-jazz_1k.mrc",  # several batches
+]
+
+
+@pytest.mark.parametrize("name", JOBS_FILES)
+def test_two_processes_import_exactly_what_one_does(
+    app, network, shared, tmp_path, second_app, name
+):
+    other = second_app()
+    outcomes = []
+    for target, jobs in ((app, "1"), (other, "2")):
+        out = tmp_path / f"jobs-{jobs}"
+        result, [summary] = run_import(
+            target, str(shared / name), "--location", "QX", "--jobs", jobs, report_dir=out
+        )
+        rejects = sorted(out.glob("*.rejects.*"))
+        outcomes.append(
+            (
+                result.exit_code,
+                summary,
+                (out / f"{name}.report.txt").read_text(encoding="utf-8"),
+                [p.read_bytes() for p in rejects],
+                _comparable(records(target)),
+                [r.marc for r in records(target)],
+                _copies(target),
+            )
+        )
+    one, two = outcomes
+    assert one[1]["read"] > 0
+    assert two == one
+
+
+def test_a_failing_reading_process_is_reported(shared):
+    from catalog.import_reader import prepared_batches
+
+    with pytest.raises(RuntimeError, match="reading process .* failed: ValueError: format must"):
+        list(prepared_batches(shared / "marc21-eg-jazz_1k.mrc", format="marc99",
+                              encoding="auto", batch_size=100, jobs=2))  # fmt: skip
+    with pytest.raises(ValueError, match="jobs must be"):
+        list(prepared_batches(shared / "marc21-eg-jazz_1k.mrc", format="auto",
+                              encoding="auto", batch_size=100, jobs=3))  # fmt: skip
+
+
+def _child_pids() -> set[int]:
+    pids: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        pids.update(int(p) for p in (task / "children").read_text().split())
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_reading_process_stops_when_the_writer_stops(shared):
+    from catalog.import_reader import prepared_batches
+
+    before = _child_pids()
+    batches = prepared_batches(shared / "marc21-eg-jazz_1k.mrc", format="auto",
+                               encoding="auto", batch_size=10, jobs=2)  # fmt: skip
+    first = next(batches)
+    assert [p.number for p in first] == list(range(1, 11))
+    assert _child_pids() - before, "the reader should run in a second process"
+    batches.close()  # what import_file does when a write fails
+    assert _child_pids() == before

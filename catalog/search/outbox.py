@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from catalog.bulk import insert_rows
 from catalog.db import Base, table_of, utcnow
 from catalog.records import Copy, Record
 
@@ -65,10 +66,8 @@ def enqueue(session: Session, record_ids: list[int]) -> None:
     """Queue records explicitly, for bulk writes that bypass the ORM unit of work."""
     if record_ids:
         now = utcnow()
-        session.connection().execute(
-            table_of(SearchOutbox).insert(),
-            [{"record_id": rid, "enqueued_at": now} for rid in record_ids],
-        )
+        insert_rows(session, SearchOutbox, ("record_id", "enqueued_at"),
+                    [(rid, now) for rid in record_ids])  # fmt: skip
 
 
 def index_lag(session: Session) -> dict[str, Any]:
