@@ -24,7 +24,7 @@ import pickle
 import subprocess
 import sys
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -136,7 +136,7 @@ def _batches(results: Iterable[MarcReadResult], size: int) -> Iterator[list[Marc
 
 def prepared_batches(
     path: Path, *, format: str, encoding: str, batch_size: int, jobs: int = 0
-) -> Iterator[list[Prepared]]:
+) -> Generator[list[Prepared], None, None]:
     """The file's records, prepared, batch by batch, in file order.
 
     ``jobs`` 2: read in a second process (see the module docstring); 1: read
@@ -157,7 +157,7 @@ def prepared_batches(
 
 def _from_reader_process(
     path: Path, format: str, encoding: str, batch_size: int
-) -> Iterator[list[Prepared]]:
+) -> Generator[list[Prepared], None, None]:
     package_root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
