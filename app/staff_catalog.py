@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
-import pymarc
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -28,6 +27,7 @@ from app.i18n import label
 from catalog import cataloguing
 from catalog.errors import DomainError
 from catalog.isbn import normalise_isbn
+from catalog.marc.text import MarcTextError, TextProblem
 from catalog.network import all_points
 from catalog.records import Copy, ImportBatch, Record
 from circulation.copy_status import SETTABLE, change_status
@@ -108,7 +108,7 @@ def show_record(record_id: int) -> ResponseReturnValue:
     by_point: dict[str, list[Copy]] = defaultdict(list)
     for copy in sorted(record.copies, key=lambda c: c.barcode):
         by_point[copy.home_point.name].append(copy)
-    marc = str(pymarc.Record(data=record.marc, force_utf8=True)) if record.marc else ""
+    marc = cataloguing.marc_text(record)
     principal = current_principal()
     return render_template(
         "staff/record.html",
@@ -154,6 +154,34 @@ def edit_record(record_id: int) -> ResponseReturnValue:
         cataloguing.update_record(session, record, changed)
         session.commit()
         flash(_("Record saved."), "ok")
+    return redirect(url_for("staff_catalog.show_record", record_id=record.id))
+
+
+@bp.route("/records/<int:record_id>/marc", methods=["GET", "POST"])
+@allow(*CATALOGUERS)
+def edit_marc(record_id: int) -> ResponseReturnValue:
+    """The MARC view as a text box; a bad line shows the text again, nothing saved or lost."""
+    session = get_session()
+    record = cataloguing.get_record(session, record_id)
+    if request.method == "GET":
+        text = cataloguing.marc_text(record)
+        return render_template("staff/marc_form.html", record=record, text=text, problems=[])
+    text = request.form.get("marc", "")
+    try:
+        cataloguing.replace_marc(session, record, text)
+    except MarcTextError as exc:
+        session.rollback()
+        return render_template(
+            "staff/marc_form.html", record=record, text=text, problems=exc.problems
+        ), 422
+    except DomainError as exc:
+        session.rollback()
+        problem = TextProblem(0, exc.message_en, exc.message_zh)
+        return render_template(
+            "staff/marc_form.html", record=record, text=text, problems=[problem]
+        ), 422
+    session.commit()
+    flash(_("MARC saved."), "ok")
     return redirect(url_for("staff_catalog.show_record", record_id=record.id))
 
 

@@ -24,7 +24,8 @@ from catalog.dedupe import match_key
 from catalog.errors import Conflict, DomainError, NotFound
 from catalog.isbn import first_isbn13
 from catalog.marc.build import build_record, rewrite_fields
-from catalog.marc.mapping import NormalisedRecord, normalise, to_utf8_iso2709
+from catalog.marc.mapping import NO_TITLE, NormalisedRecord, normalise, to_utf8_iso2709
+from catalog.marc.text import marc_from_text, marc_to_text
 from catalog.network import ServicePoint, point_by_code
 from catalog.records import Copy, CopyStatus, Record, RecordSource
 
@@ -101,6 +102,34 @@ def update_record(session: Session, record: Record, changes: dict[str, Any]) -> 
         rewrite_fields(marc, flavour, values, set(changes))
     else:
         marc = build_record(flavour, values)
+    _apply_marc(record, marc, flavour)
+    session.flush()
+    return record
+
+
+def marc_text(record: Record) -> str:
+    """The record's MARC as editable text (catalog.marc.text), or "" when it has none."""
+    return marc_to_text(pymarc.Record(data=record.marc, force_utf8=True)) if record.marc else ""
+
+
+def replace_marc(session: Session, record: Record, text: str) -> Record:
+    """Save the MARC view: the whole MARC from text, the normalised fields read back from it.
+
+    The flavour stays the record's. Holdings fields in the text are kept as
+    MARC; copies are changed on their own (add, edit, move, withdraw).
+    """
+    marc = marc_from_text(text)
+    flavour = record.marc_flavour or "unimarc"
+    try:
+        data = to_utf8_iso2709(marc, flavour)
+    except ValueError as exc:
+        raise InvalidRecord(
+            f"the record cannot be stored as MARC: {exc}", f"该记录无法保存为 MARC：{exc}"
+        ) from exc
+    mapped = normalise(pymarc.Record(data=data, force_utf8=True), flavour)
+    if mapped.title == NO_TITLE:
+        where = "200$a" if flavour == "unimarc" else "245$a"
+        raise InvalidRecord(f"the record needs a title ({where})", f"书目记录必须有题名（{where}）")
     _apply_marc(record, marc, flavour)
     session.flush()
     return record

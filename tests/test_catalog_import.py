@@ -385,7 +385,7 @@ def test_two_processes_import_exactly_what_one_does(
 def test_a_failing_reading_process_is_reported(shared):
     from catalog.import_reader import prepared_batches
 
-    with pytest.raises(RuntimeError, match="reading process .* failed: ValueError: format must"):
+    with pytest.raises(RuntimeError, match=r"reading process .* failed: ValueError: format must"):
         list(prepared_batches(shared / "marc21-eg-jazz_1k.mrc", format="marc99",
                               encoding="auto", batch_size=100, jobs=2))  # fmt: skip
     with pytest.raises(ValueError, match="jobs must be"):

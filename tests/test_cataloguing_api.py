@@ -150,3 +150,64 @@ def test_created_record_exports_as_valid_marc(app, client, make_token, tmp_path)
     assert record["200"]["a"] == "水稻高产栽培技术"
     with app.app_context():
         assert get_session().scalar(select(func.count(LedgerEntry.id))) == 0
+
+
+def test_marc_view_edits_the_whole_record(app, client, make_token):
+    from catalog.search.outbox import SearchOutbox
+
+    cataloguer = make_token("cataloguer")
+    record = create(client, cataloguer, summary="介绍水稻栽培。")
+    url = f"/api/v1/records/{record['id']}/marc"
+    text = client.get(url).json["text"]
+    assert "=330  \\\\$a介绍水稻栽培。" in text
+    edited = (
+        text.replace("$a水稻高产栽培技术", "$a水稻栽培新技术").replace(
+            "=330  \\\\$a介绍水稻栽培。\n", ""
+        )
+        + "=606  0\\$a水稻$x病虫害防治\n"
+    )
+    with app.app_context():
+        queued = get_session().scalar(select(func.count()).select_from(SearchOutbox))
+    response = client.put(url, json={"text": edited}, headers=bearer(cataloguer))
+    assert response.status_code == 200, response.json
+    assert response.json["title"] == "水稻栽培新技术"
+    assert response.json["summary"] is None
+    assert any(s.startswith("水稻") and s.endswith("病虫害防治") for s in response.json["subjects"])
+    assert response.json["isbn13"] == "9787109269507"  # the fields not touched are kept
+    saved = client.get(url).json["text"].split("\n")
+    assert saved[1:] == edited.split("\n")[1:]  # the leader's record length is recomputed
+    with app.app_context():  # search will see the change
+        assert get_session().scalar(select(func.count()).select_from(SearchOutbox)) > queued
+
+
+def test_bad_marc_text_changes_nothing_and_names_the_lines(client, make_token):
+    cataloguer = make_token("cataloguer")
+    record = create(client, cataloguer)
+    url = f"/api/v1/records/{record['id']}/marc"
+    before = client.get(url).json["text"]
+    broken = before.replace("=200  1\\$a", "=200  1\\a") + "700  \\1$a李明\n"
+    response = client.put(url, json={"text": broken}, headers={**bearer(cataloguer),
+                                                               "Accept-Language": "en"})  # fmt: skip
+    assert response.status_code == 422
+    problems = response.json["error"]["details"]["problems"]
+    lines = broken.split("\n")
+    assert [p["line"] for p in problems] == [
+        lines.index(next(line for line in lines if line.startswith("=200"))) + 1,
+        len(lines) - 1,
+    ]
+    assert "first subfield" in problems[0]["en"] and "第一个子字段" in problems[0]["zh"]
+    assert client.get(url).json["text"] == before
+    untitled = "\n".join(line for line in before.split("\n") if not line.startswith("=200"))
+    response = client.put(url, json={"text": untitled}, headers=bearer(cataloguer))
+    assert response.status_code == 422
+    assert "200$a" in response.json["error"]["message"]
+    assert client.get(url).json["text"] == before
+
+
+def test_only_cataloguers_edit_marc(client, make_token):
+    record = create(client, make_token("cataloguer"))
+    url = f"/api/v1/records/{record['id']}/marc"
+    text = client.get(url).json["text"]
+    librarian = make_token("branch_librarian", scope="QX01")
+    assert client.put(url, json={"text": text}, headers=bearer(librarian)).status_code == 403
+    assert client.put(url, json={"text": text}).status_code == 401

@@ -127,3 +127,33 @@ def test_cataloguer_creates_a_record_and_adds_a_copy(browser, live_url, app):
     assert page.locator("tr[data-barcode] input[name=call_number]").input_value() == "S660.5/3"
     assert no_horizontal_overflow(page)
     page.close()
+
+
+def test_cataloguer_corrects_a_record_in_the_marc_view(browser, live_url, app):
+    app.test_cli_runner().invoke(
+        args=["users", "add", "cat", "--role", "cataloguer", "--password", "password-123"]
+    )
+    for viewport in ({"width": 1024, "height": 768}, {"width": 390, "height": 844}):
+        page = browser.new_page(viewport=viewport)
+        page.goto(live_url + "/login")
+        page.get_by_label("用户名").fill("cat")
+        page.get_by_label("密码").fill("password-123")
+        page.get_by_role("button", name="登录").click()
+        page.goto(live_url + "/staff/records/new")
+        page.get_by_label("题名", exact=True).fill("果树修剪图解")
+        page.get_by_role("button", name="保存").click()
+        page.get_by_role("link", name="编辑 MARC").click()
+        box = page.get_by_label("MARC")
+        text = box.input_value()
+        assert "=200  1\\$a果树修剪图解" in text
+        box.fill(text.replace("$a果树修剪图解", "$a果树修剪图解（第二版）") + "=2051\n")
+        page.get_by_role("button", name="保存").click()
+        assert "未保存任何内容" in page.locator(".flash").inner_text()
+        assert page.get_by_label("MARC").input_value().endswith("=2051\n")  # nothing lost
+        assert no_horizontal_overflow(page)
+        box = page.get_by_label("MARC")
+        box.fill(box.input_value().replace("=2051\n", ""))
+        page.get_by_role("button", name="保存").click()
+        assert "MARC 已保存" in page.locator(".flash").inner_text()
+        assert page.locator("h1").inner_text() == "果树修剪图解（第二版）"
+        page.close()

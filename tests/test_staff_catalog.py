@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -116,3 +117,35 @@ def test_edit_a_copy_from_the_record_page(cataloguer):
     assert 'value="S511/20"' in page and 'value="reference"' in page and 'value="36.50"' in page
     bad = post(cataloguer, f"/staff/copies/{barcode}/edit", {"price": "abc"}, page_path)
     assert "请更正" in bad.get_data(as_text=True)
+
+
+def test_edit_marc_on_the_page_keeps_bad_text_and_saves_good(cataloguer):
+    record_id = create(cataloguer)
+    url = f"/staff/records/{record_id}/marc"
+    assert f'href="{url}"' in cataloguer.get(f"/staff/records/{record_id}").get_data(as_text=True)
+    form = cataloguer.get(url).get_data(as_text=True)
+    text = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", form, re.S).group(1))
+    assert "=200  1\\$a水稻高产栽培技术" in text
+    bad = text.replace("=200  1\\$a水稻高产栽培技术", "=200  1\\$a水稻栽培新技术") + "=7O1  x"
+    response = post(cataloguer, url, {"marc": bad}, referrer=url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "未保存任何内容" in page
+    assert f"第 {len(bad.splitlines())} 行" in page  # the bad last line, in Chinese
+    kept = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S).group(1))
+    assert kept == bad  # nothing the cataloguer typed is lost
+    assert "水稻高产栽培技术" in cataloguer.get(f"/staff/records/{record_id}").get_data(
+        as_text=True
+    )
+    good = bad.rsplit("\n", 1)[0] + "\n"
+    response = post(cataloguer, url, {"marc": good}, referrer=url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "MARC 已保存" in page
+    assert "<h1>水稻栽培新技术" in page
+
+
+def test_branch_librarian_cannot_edit_marc(app, client, network):
+    app.test_cli_runner().invoke(args=["users", "add", "lib", "--role", "branch_librarian",
+                                       "--scope", "QX01", "--password", "password-123"])  # fmt: skip
+    login(client, "lib", "password-123")
+    assert client.get("/staff/records/1/marc").status_code == 403

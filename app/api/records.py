@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pymarc
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -101,6 +100,10 @@ class RecordCreateSchema(RecordInputSchema):
 class MarcViewSchema(Schema):
     flavour = fields.String(allow_none=True)
     text = fields.String()
+
+
+class MarcEditSchema(Schema):
+    text = fields.String(required=True, metadata={"description": "MARC text, docs/marc.md"})
 
 
 class CopyInputSchema(Schema):
@@ -221,8 +224,21 @@ def update_record(changes: dict[str, Any], record_id: int) -> dict[str, Any]:
 def show_marc(record_id: int) -> dict[str, Any]:
     """The record's MARC in the line-per-field text form cataloguers read (=245  10$a...)."""
     record = cataloguing.get_record(get_session(), record_id)
-    text = str(pymarc.Record(data=record.marc, force_utf8=True)) if record.marc else ""
-    return {"flavour": record.marc_flavour, "text": text}
+    return {"flavour": record.marc_flavour, "text": cataloguing.marc_text(record)}
+
+
+@blp.route("/records/<int:record_id>/marc", methods=["PUT"])
+@blp.arguments(MarcEditSchema)
+@blp.response(200, RecordSchema)
+@allow(*CATALOGUERS)
+def replace_marc(data: dict[str, Any], record_id: int) -> dict[str, Any]:
+    """Replace the record's MARC with edited text (same form as GET); 422 lists bad lines."""
+    session = get_session()
+    record = cataloguing.replace_marc(
+        session, cataloguing.get_record(session, record_id), data["text"]
+    )
+    session.commit()
+    return record_payload(record)
 
 
 @blp.route("/records/<int:record_id>/merge", methods=["POST"])
