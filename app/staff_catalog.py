@@ -169,16 +169,12 @@ def edit_marc(record_id: int) -> ResponseReturnValue:
     text = request.form.get("marc", "")
     try:
         cataloguing.replace_marc(session, record, text)
-    except MarcTextError as exc:
-        session.rollback()
-        return render_template(
-            "staff/marc_form.html", record=record, text=text, problems=exc.problems
-        ), 422
     except DomainError as exc:
         session.rollback()
-        problem = TextProblem(0, exc.message_en, exc.message_zh)
+        problems = (exc.problems if isinstance(exc, MarcTextError)
+                    else [TextProblem(0, exc.message_en, exc.message_zh)])  # fmt: skip
         return render_template(
-            "staff/marc_form.html", record=record, text=text, problems=[problem]
+            "staff/marc_form.html", record=record, text=text, problems=problems
         ), 422
     session.commit()
     flash(_("MARC saved."), "ok")

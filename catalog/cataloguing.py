@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from catalog.barcodes import next_barcodes
 from catalog.callnumber import call_number_sort_key
-from catalog.dedupe import match_key
+from catalog.dedupe import record_key
 from catalog.errors import Conflict, DomainError, NotFound
 from catalog.isbn import first_isbn13
 from catalog.marc.build import build_record, rewrite_fields
@@ -73,8 +73,7 @@ def _apply_marc(record: Record, marc: pymarc.Record, flavour: str) -> None:
     for name in EDITABLE_FIELDS:
         setattr(record, name, getattr(mapped, name))
     record.isbn13, _ = first_isbn13(mapped.isbns)
-    first_author = mapped.authors[0] if mapped.authors else None
-    record.match_key = match_key(mapped.title, first_author, mapped.publisher, mapped.pub_year)
+    record.match_key = record_key(mapped)
     record.marc, record.marc_flavour = data, flavour
 
 

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from catalog.marc.mapping import NormalisedRecord
 
 UNTITLED = "[无题名]"
 
@@ -37,6 +41,12 @@ def match_key(
         return None
     parts = [normal_title, normalise_text(first_author), normalise_text(publisher), year or ""]
     return "|".join(parts)[:400]
+
+
+def record_key(record: NormalisedRecord) -> str | None:
+    """The match key of a mapped record (its first author stands for the authors)."""
+    first_author = record.authors[0] if record.authors else None
+    return match_key(record.title, first_author, record.publisher, record.pub_year)
 
 
 def same_edition(

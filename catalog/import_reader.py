@@ -29,7 +29,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from catalog.dedupe import match_key
+from catalog.dedupe import record_key
 from catalog.isbn import first_isbn13
 from catalog.marc.mapping import normalise, to_utf8_iso2709
 from catalog.marc.reader import MarcReadResult, read_marc
@@ -85,8 +85,7 @@ def prepare(result: MarcReadResult) -> Prepared:
     isbn13, problems = first_isbn13(record.isbns)
     warnings.extend(f"{problem}; kept as text" for problem in problems)
     warnings.extend(record.warnings)
-    first_author = record.authors[0] if record.authors else None
-    key = match_key(record.title, first_author, record.publisher, record.pub_year)
+    key = record_key(record)
     row = (
         record.title,
         record.title_pinyin,

@@ -2,9 +2,9 @@
 
 For each file: records are read in a stream (catalog.marc.reader), mapped
 through the one field map (catalog.marc.mapping) and keyed for duplicate
-checks (catalog.import_reader: in a second process for large files), merged with an existing
-record of the same edition (catalog.dedupe) or created, and their copies
-attached. Work is done in batches: one query per batch finds existing
+checks (catalog.import_reader, in a second process for large files), then
+merged with an existing record of the same edition (catalog.dedupe) or
+created, and their copies attached. Work is done in batches: one query per batch finds existing
 editions and barcodes, one bulk insert per batch writes records, sources
 and copies, and each batch commits, so memory stays flat in the file size
 and a crash loses at most the batch in hand (re-running is safe: nothing is

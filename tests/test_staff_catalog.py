@@ -119,12 +119,16 @@ def test_edit_a_copy_from_the_record_page(cataloguer):
     assert "请更正" in bad.get_data(as_text=True)
 
 
+def _textarea(page: str) -> str:
+    return html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S).group(1))
+
+
 def test_edit_marc_on_the_page_keeps_bad_text_and_saves_good(cataloguer):
     record_id = create(cataloguer)
     url = f"/staff/records/{record_id}/marc"
     assert f'href="{url}"' in cataloguer.get(f"/staff/records/{record_id}").get_data(as_text=True)
     form = cataloguer.get(url).get_data(as_text=True)
-    text = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", form, re.S).group(1))
+    text = _textarea(form)
     assert "=200  1\\$a水稻高产栽培技术" in text
     bad = text.replace("=200  1\\$a水稻高产栽培技术", "=200  1\\$a水稻栽培新技术") + "=7O1  x"
     response = post(cataloguer, url, {"marc": bad}, referrer=url)
@@ -132,7 +136,7 @@ def test_edit_marc_on_the_page_keeps_bad_text_and_saves_good(cataloguer):
     assert response.status_code == 422
     assert "未保存任何内容" in page
     assert f"第 {len(bad.splitlines())} 行" in page  # the bad last line, in Chinese
-    kept = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S).group(1))
+    kept = _textarea(page)
     assert kept == bad  # nothing the cataloguer typed is lost
     assert "水稻高产栽培技术" in cataloguer.get(f"/staff/records/{record_id}").get_data(
         as_text=True
