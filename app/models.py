@@ -1,12 +1,22 @@
 """Every table of the system, imported in one place so Alembic and tests see them all."""
 
 from app.accounts import ApiToken, StaffUser
+from app.idempotency import IdempotencyKey
 from catalog.barcodes import BarcodeScheme
 from catalog.db import Base
 from catalog.network import ClosedDay, ServicePoint
 from catalog.records import Copy, ImportBatch, Record, RecordSource
 from catalog.search.outbox import SearchOutbox
 from circulation.ledger import LedgerEntry
+from circulation.models import (
+    Fine,
+    Hold,
+    Loan,
+    PatronBlock,
+    PatronNotice,
+    Policy,
+    Transit,
+)
 from circulation.patrons import Patron
 
 __all__ = [
@@ -15,12 +25,20 @@ __all__ = [
     "Base",
     "ClosedDay",
     "Copy",
+    "Fine",
+    "Hold",
+    "IdempotencyKey",
     "ImportBatch",
     "LedgerEntry",
+    "Loan",
     "Patron",
+    "PatronBlock",
+    "PatronNotice",
+    "Policy",
     "Record",
     "RecordSource",
     "SearchOutbox",
     "ServicePoint",
     "StaffUser",
+    "Transit",
 ]
