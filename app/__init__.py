@@ -35,7 +35,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(labels.bp)
     csrf.exempt(health.bp)
     api.init_app(app)
-    for name in ("points", "records", "patrons", "me", "api-docs"):
+    for name in (
+        "points",
+        "records",
+        "patrons",
+        "me",
+        "circulation",
+        "holds",
+        "policies",
+        "api-docs",
+    ):
         csrf.exempt(app.blueprints[name])
     cli.init_app(app)
     app.cli.add_command(labels.barcodes_group)

@@ -74,6 +74,7 @@ class Loan(Base):
     copy: Mapped[Copy] = relationship()
     patron: Mapped[Patron | None] = relationship()
     point: Mapped[ServicePoint] = relationship(foreign_keys=[point_id])
+    return_point: Mapped[ServicePoint | None] = relationship(foreign_keys=[return_point_id])
 
 
 class HoldStatus(enum.StrEnum):
