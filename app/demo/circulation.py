@@ -37,11 +37,13 @@ from circulation.loans import checkout
 from circulation.models import Hold, HoldStatus
 from circulation.patrons import Patron
 from circulation.policies import save_rule
+from circulation.renewals import renew
 
 DAYS = 365
 VISITS_PER_CARD_DAY = 0.005  # a reader comes about four times a year
 LATE_SHARE = 0.08  # returned after the due date
 ELSEWHERE_SHARE = 0.15  # returned at another point (通借通还)
+RENEW_SHARE = 0.12  # renewed once
 KEPT_SHARE = 0.01  # still out, long overdue, at the end
 HOLDS_PER_DAY = 1.5  # at scale 1
 COLLECTIVE_LOANS = 320  # books out on each collective card (a village bookshop's 集体证), scale 1
@@ -62,6 +64,7 @@ class World:
     scale: float
     returns: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     van: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    renewals: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def desk(self, code: str, day: dt.datetime, minute: int) -> Desk:
@@ -135,6 +138,12 @@ def _collective_cards(session: Session, world: World, start: dt.datetime) -> Non
 def _day(session: Session, world: World, n: int, morning: dt.datetime) -> None:
     for code, barcode in world.van.pop(n, []):  # the van, a day or two after sending
         _return(session, world, world.desk(code, morning, 0), barcode)
+    for code, barcode in world.renewals.pop(n, []):
+        try:
+            renew(session, world.desk(code, morning, 3), barcode)
+            world.counts["renewals"] += 1
+        except DomainError:
+            world.counts["refused renewals"] += 1
     for code, barcode in world.returns.pop(n, []):
         if world.open_on(code, morning):
             _return(session, world, world.desk(code, morning, 5), barcode)
@@ -193,6 +202,11 @@ def _lend(
     due = receipt.loan.due_date
     day = desk.now.astimezone(NETWORK_TIMEZONE).date()
     back = (due - day).days - rng.randint(0, 20)
+    if rng.random() < RENEW_SHARE:  # renewed a few days before it was due
+        world.renewals[_day_index(world, desk) + max(1, (due - day).days - 3)].append(
+            (desk.point.code, barcode)
+        )
+        back += 25
     if roll < KEPT_SHARE + LATE_SHARE:
         back = (due - day).days + rng.randint(1, 40)
     back = max(1, back)
