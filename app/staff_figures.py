@@ -12,7 +12,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -36,13 +36,16 @@ bp = Blueprint("staff_figures", __name__, url_prefix="/staff/figures")
 
 
 def _period() -> tuple[dt.date, dt.date]:
+    """The period asked for; this year so far (with a message saying why) when it is wrong."""
     today = local_date(utcnow())
     try:
         start = dt.date.fromisoformat(request.args.get("from") or f"{today.year}-01-01")
         end = dt.date.fromisoformat(request.args.get("to") or today.isoformat())
+        if end < start or (end - start).days > 3660:
+            raise ValueError
     except ValueError:
-        start, end = dt.date(today.year, 1, 1), today
-    if end < start or (end - start).days > 3660:
+        flash(_("Give the period as two dates like 2026-12-31, the first not after the last, "
+                "at most ten years apart; showing this year so far."), "error")  # fmt: skip
         start, end = dt.date(today.year, 1, 1), today
     return start, end
 

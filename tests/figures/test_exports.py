@@ -138,6 +138,28 @@ def test_plan_5_the_planner_page_turns_ticked_lines_into_batches(app, client, ye
     assert batch.to_point.code == "QX01V01" and len(batch.copies) == 2
 
 
+def test_fig_2_fig_3_a_branch_dashboard_shows_its_subtree_and_each_attribution(app, client, year):
+    from tests.conftest import login
+
+    app.test_cli_runner().invoke(args=["users", "add", "wang", "--role", "branch_librarian",
+                                       "--scope", "QX01", "--password", "password-123"])  # fmt: skip
+    login(client, "wang", "password-123")
+    base = "/staff/figures/?from=2026-01-01&to=2026-12-31"
+    page = client.get(base).get_data(as_text=True)
+    assert 'data-code="QX01V01"' in page and 'data-code="QX02"' not in page
+    assert "您负责的服务网络" in page and page.count("<svg") >= 5
+    months = client.get(base + "&download=months")
+    assert months.headers["Content-Disposition"].endswith('months.csv"')
+    rows = months.data.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("月份 Month") and len(rows) == 13
+    by_home = client.get(base + "&attribution=copy_home&download=months")
+    assert by_home.data != months.data  # QX01's copies lent elsewhere count for it by home
+    idle = client.get(base + "&download=idle").data.decode("utf-8-sig")
+    assert idle.splitlines()[0].startswith("代码 Code") and "QX02" not in idle
+    wrong = client.get("/staff/figures/?from=2026-12-31&to=2026-01-01&months=x")
+    assert wrong.status_code == 200 and "第一个日期不能晚于第二个" in wrong.get_data(as_text=True)
+
+
 def test_privacy_3_fines_keep_their_reader(year, circ):
     from circulation.fines import charge
     from circulation.ledger import LedgerEntry
