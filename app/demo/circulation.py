@@ -12,8 +12,10 @@ point, some to the central library or a neighbour), return what is due
 village readers place holds on books at the central library and collect them
 at their village; the van delivers transits a day or two later; staff pull
 the pull list each morning; the daily round expires uncollected holds. A few
-readers are blocked by a librarian, a few keep books overdue, and two
-village bookshops hold collective cards (集体证) with hundreds of books out.
+readers are blocked by a librarian, a few keep books overdue, two village
+bookshops hold collective cards (集体证) with hundreds of books out, and this
+spring's rotation batches went out to the points furthest below 0.8 copies per
+resident (app/demo/rotation.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.demo.rotation import ROTATION_DAYS_AGO, spring_rotation
 from catalog.errors import DomainError
 from catalog.network import ServicePoint
 from catalog.records import Copy, CopyStatus, Record
@@ -85,6 +88,8 @@ def simulate_year(
         morning = start + dt.timedelta(days=n, hours=1)  # 09:00 in Beijing
         if n == DAYS - COLLECTIVE_DAYS_AGO:
             _collective_cards(session, world, morning)
+        if n == DAYS - ROTATION_DAYS_AGO:
+            spring_rotation(session, world, n, morning)
         _day(session, world, n, morning)
         session.commit()
     _blocks(session, world, end)

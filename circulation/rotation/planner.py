@@ -4,8 +4,10 @@ PLAN-1 Destinations are points below the holdings-per-capita target (0.8), and p
        where readers wait for holds no copy can fill; the furthest below come first.
        Each needs enough copies to reach the target (its deficit), at most 300 in one
        plan (a van load).
-PLAN-2 Sources are points above the target: they give at most their surplus, and only
-       idle copies (FIG-11) on their own shelf, not already in an open batch.
+PLAN-2 Sources are points above the target, which give at most their surplus, and the
+       central library, the network's reserve, which gives what sits idle on its shelves
+       (and is never a destination); only idle copies (FIG-11) on their own shelf, not
+       already in an open batch, the longest idle first.
 PLAN-3 Subject mix: a destination's copies are shared out over the Chinese Library
        Classification's top classes in the proportions the network's readers borrowed
        them in the last year (classes nobody borrowed still get a share of what is left).
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from catalog.network import PointKind
 from catalog.records import Copy, CopyStatus, Record
 from circulation.figures.compute import TARGET_PER_CAPITA
 from circulation.figures.holdings import held_by_point, titles_by_point
@@ -113,7 +116,9 @@ def plan(
     surplus: dict[int, int] = {}
     for point in tree.points.values():
         need = math.ceil(target * point.population) - held.get(point.id, 0)
-        if point.population and (need > 0 or waiting[point.id]):
+        if point.kind == PointKind.CENTRAL:  # the network's reserve: gives what sits idle
+            surplus[point.id] = held.get(point.id, 0)
+        elif point.population and (need > 0 or waiting[point.id]):
             proposals.append(Proposal(point.id, max(need, 0), waiting[point.id],
                                       held.get(point.id, 0), titles.get(point.id, 0),
                                       point.population))  # fmt: skip

@@ -111,6 +111,22 @@ def test_plan_1_plan_2_plan_3_plan_4_plan_5_idle_surplus_copies_for_points_below
     assert village.titles_after == village.titles_before + 10
 
 
+def test_plan_2_the_central_library_gives_its_idle_copies_even_below_the_target(year, circ):
+    for n in range(4):
+        circ.copy(f"IDLE{n:02d}", circ.record(f"闲置图书{n}"), "QX").date_added = dt.date(2020, 1, 1)
+    point_by_code(year, "QX").population = 100_000  # the county town: far below 0.8
+    point_by_code(year, "QX01V01").population = 20
+    for code in ("QX01", "QX02", "QX02W01"):
+        point_by_code(year, code).population = 0
+    year.commit()
+    result = plan(year, dt.date(2027, 3, 1))
+    qx = point_by_code(year, "QX").id
+    assert qx not in {p.to_id for p in result.proposals}  # never a destination
+    [village] = result.proposals
+    assert sorted(ln.barcode for ln in village.lines) == [f"IDLE{n:02d}" for n in range(4)]
+    assert result.given == {qx: 4}
+
+
 def test_plan_5_the_planner_page_turns_ticked_lines_into_batches(app, client, year, circ):
     from circulation.rotation.models import RotationBatch
     from tests.conftest import csrf_token, login
