@@ -75,3 +75,20 @@ def copy(db, barcode: str) -> Copy:
     found = db.scalar(select(Copy).where(Copy.barcode == barcode))
     assert found is not None, barcode
     return found
+
+
+def idle_stock(
+    db, net: Circ, n: int, classes: tuple[str, ...] = ("",), qx_population: int = 10
+) -> None:
+    """``n`` copies of ``n`` new titles added in 2020 and never lent, on the central library's
+    shelf, and populations that leave the village bookshop QX01V01 (6 copies, 20 residents)
+    the one point below the target: the planner's test network."""
+    for i in range(n):
+        record = net.record(f"闲置图书{i}")
+        record.clc = (classes[i % len(classes)] + "1") if classes[0] else None
+        net.copy(f"IDLE{i:02d}", record, "QX").date_added = dt.date(2020, 1, 1)
+    point_by_code(db, "QX").population = qx_population
+    point_by_code(db, "QX01V01").population = 20
+    for code in ("QX01", "QX02", "QX02W01"):  # further below, they would come first
+        point_by_code(db, code).population = 0
+    db.commit()

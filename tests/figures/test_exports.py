@@ -14,7 +14,7 @@ from catalog.network import point_by_code
 from circulation.figures.series import idle_by_point, loans_by_month
 from circulation.rotation.planner import plan
 from tests.conftest import bearer
-from tests.figures.conftest import YEAR, copy
+from tests.figures.conftest import YEAR, copy, idle_stock
 
 
 def test_fig_14_export_csv_and_xlsx_from_the_command_line(app, year, tmp_path):
@@ -88,15 +88,7 @@ def test_plan_1_plan_2_plan_3_plan_4_plan_5_idle_surplus_copies_for_points_below
     year, circ
 ):
     db = year
-    for n in range(40):  # the central library gets 40 idle copies of 40 titles, 3 classes
-        record = circ.record(f"闲置图书{n}")
-        record.clc = ("S", "I", "TP")[n % 3] + "1"
-        circ.copy(f"IDLE{n:02d}", record, "QX").date_added = dt.date(2020, 1, 1)
-    point_by_code(db, "QX").population = 10  # now well above the target: a source
-    point_by_code(db, "QX01V01").population = 20  # below it: 6 held, needs 16 for 0.8
-    for code in ("QX01", "QX02", "QX02W01"):  # further below, they would come first
-        point_by_code(db, code).population = 0
-    db.commit()
+    idle_stock(db, circ, 40, ("S", "I", "TP"))  # the village needs 16 for 0.8, holds 6
     result = plan(db, dt.date(2027, 3, 1))
     [village] = [p for p in result.proposals if p.to_id == point_by_code(db, "QX01V01").id]
     assert village.deficit == 10 and len(village.lines) == 10  # PLAN-1
@@ -112,13 +104,7 @@ def test_plan_1_plan_2_plan_3_plan_4_plan_5_idle_surplus_copies_for_points_below
 
 
 def test_plan_2_the_central_library_gives_its_idle_copies_even_below_the_target(year, circ):
-    for n in range(4):
-        circ.copy(f"IDLE{n:02d}", circ.record(f"闲置图书{n}"), "QX").date_added = dt.date(2020, 1, 1)
-    point_by_code(year, "QX").population = 100_000  # the county town: far below 0.8
-    point_by_code(year, "QX01V01").population = 20
-    for code in ("QX01", "QX02", "QX02W01"):
-        point_by_code(year, code).population = 0
-    year.commit()
+    idle_stock(year, circ, 4, qx_population=100_000)  # the county town: far below 0.8
     result = plan(year, dt.date(2027, 3, 1))
     qx = point_by_code(year, "QX").id
     assert qx not in {p.to_id for p in result.proposals}  # never a destination
@@ -131,15 +117,7 @@ def test_plan_5_the_planner_page_turns_ticked_lines_into_batches(app, client, ye
     from circulation.rotation.models import RotationBatch
     from tests.conftest import csrf_token, login
 
-    for n in range(5):
-        circ.copy(f"IDLE{n:02d}", circ.record(f"闲置图书{n}"), "QX").date_added = dt.date(
-            2020, 1, 1
-        )
-    point_by_code(year, "QX").population = 10
-    point_by_code(year, "QX01V01").population = 20
-    for code in ("QX01", "QX02", "QX02W01"):
-        point_by_code(year, code).population = 0
-    year.commit()
+    idle_stock(year, circ, 5)
     app.test_cli_runner().invoke(args=["users", "add", "boss", "--role", "network_admin",
                                        "--password", "password-123"])  # fmt: skip
     login(client, "boss", "password-123")

@@ -6,14 +6,12 @@ table, then goes to the planner, unticks one proposed copy and plans the batch.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from catalog.network import point_by_code
-from tests.conftest import live_server, screenshot
+from tests.conftest import live_server, screenshot, sign_in
+from tests.figures.conftest import idle_stock
 
 pytestmark = pytest.mark.browser
 
@@ -22,26 +20,11 @@ VIEWPORTS = [{"width": 1024, "height": 768}, {"width": 390, "height": 844}]
 
 @pytest.fixture
 def admin_url(app, year, circ):
-    for n in range(6):
-        record = circ.record(f"果树栽培{n}")
-        record.clc = ("S", "I")[n % 2] + "66"
-        circ.copy(f"IDLE{n:02d}", record, "QX").date_added = dt.date(2020, 1, 1)
-    point_by_code(year, "QX").population = 1  # far above the target: all its idle copies may go
-    point_by_code(year, "QX01V01").population = 20
-    for code in ("QX01", "QX02", "QX02W01"):
-        point_by_code(year, code).population = 0
-    year.commit()
+    idle_stock(year, circ, 6, ("S", "I"), qx_population=1)  # all its idle copies may go
     app.test_cli_runner().invoke(args=["users", "add", "boss", "--role", "network_admin",
                                        "--password", "password-123"])  # fmt: skip
     with live_server(app) as url:
         yield url
-
-
-def sign_in(page, url: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("用户名").fill("boss")
-    page.get_by_label("密码").fill("password-123")
-    page.get_by_role("button", name="登录").click()
 
 
 def fits(page) -> bool:
@@ -53,7 +36,7 @@ def test_fig_10_12_14_dashboard_shows_charts_tables_and_downloads(
     browser, admin_url, viewport, tmp_path
 ):
     page = browser.new_page(viewport=viewport, accept_downloads=True)
-    sign_in(page, admin_url)
+    sign_in(page, admin_url, "boss", "password-123")
     page.get_by_role("link", name="统计").click()
     page.get_by_label("起始日期").fill("2026-01-01")
     page.get_by_label("截止日期").fill("2026-12-31")
@@ -83,7 +66,7 @@ def test_plan_5_planner_page_unticks_a_copy_and_plans_the_batch(browser, admin_u
 
     before = set(year.scalars(select(RotationBatch.id)))
     page = browser.new_page(viewport=viewport)
-    sign_in(page, admin_url)
+    sign_in(page, admin_url, "boss", "password-123")
     page.get_by_role("link", name="图书流转").click()
     assert page.locator("tr[data-batch]").count() == 1  # the scripted year's spring batch
     assert fits(page)
