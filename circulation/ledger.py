@@ -15,7 +15,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.db import Base, table_of, utcnow
@@ -43,10 +43,21 @@ class LedgerEvent(enum.StrEnum):
     COPY_MOVED = "copy_moved"  # a copy's home point changed: a transfer or a rotation batch
 
 
+# The events that change what a point holds: the holdings history undoes them (FIG-4).
+STOCK_EVENTS = (LedgerEvent.STATUS_CHANGED.value, LedgerEvent.COPY_MOVED.value)
+_STOCK_ROWS = text("event IN ('status_changed', 'copy_moved')")
+
+
 class LedgerEntry(Base):
     """One circulation event. Never updated, never deleted."""
 
     __tablename__ = "circulation_ledger"
+    __table_args__ = (
+        # a few rows in a hundred: the holdings history reads them from the index alone
+        Index("ix_circulation_ledger_stock_changes", "occurred_at",
+              postgresql_where=_STOCK_ROWS, sqlite_where=_STOCK_ROWS,
+              postgresql_include=["copy_id", "event", "id", "details"]),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

@@ -21,8 +21,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.network import PointKind
-from circulation.figures.aggregates import CirculationDay
-from circulation.figures.holdings import added_by_point, end_of, held_by_point, titles_by_point
+from circulation.figures.aggregates import THROUGH_EVENTS, CirculationDay
+from circulation.figures.holdings import (
+    added_by_point,
+    changes_since,
+    end_of,
+    held_by_point,
+    titles_by_point,
+)
 from circulation.patrons import Patron, PatronStatus
 from circulation.policies import resolve
 from circulation.tree import NetworkTree, TreePoint
@@ -32,11 +38,6 @@ BASELINE_VOLUMES = 1500  # 农家书屋: at least 1,500 volumes
 BASELINE_TITLES = 500  # of at least 500 titles
 ATTRIBUTIONS = ("point", "copy_home", "patron_home")
 BY = ("point", "branch", "region", "network")
-ATTRIBUTION_COLUMN = {
-    "point": CirculationDay.point_id,
-    "copy_home": CirculationDay.copy_home_point_id,
-    "patron_home": CirculationDay.patron_home_point_id,
-}
 
 
 @dataclass
@@ -147,8 +148,10 @@ def _per_point(
     session: Session, tree: NetworkTree, start: dt.date, end: dt.date, attribution: str
 ) -> dict[str, dict[int, int]]:
     """Each basic count per point; units add them up."""
-    held = held_by_point(session, end)
+    changes = changes_since(session, end)  # found once, used by each holdings count
+    held = held_by_point(session, end, changes)
     root = tree.root()
+    villages = [p.id for p in tree.points.values() if p.kind == PointKind.VILLAGE_BOOKSHOP]
     lendable_types = {
         t for by_type in held.values() for t in by_type
         if root is None or resolve(tree, root.id, None, t).lendable
@@ -159,8 +162,8 @@ def _per_point(
         "lendable_copies": {
             pid: sum(n for t, n in v.items() if t in lendable_types) for pid, v in held.items()
         },
-        "copies_added": added_by_point(session, start, end),
-        "titles": titles_by_point(session, end),
+        "copies_added": added_by_point(session, start, end, changes),
+        "titles": titles_by_point(session, end, villages, changes),
         "registered_patrons": _patrons(session, end),
     }
     out.update(_circulation(session, start, end, attribution))
@@ -170,33 +173,25 @@ def _per_point(
 def _circulation(
     session: Session, start: dt.date, end: dt.date, attribution: str
 ) -> dict[str, dict[int, int]]:
-    in_period = (CirculationDay.day >= start, CirculationDay.day <= end)
-    column = ATTRIBUTION_COLUMN[attribution]
+    """Loans, renewals, returns by ``attribution``; own copies' loans; 通借通还 (one scan)."""
     out: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for event, point_id, n in session.execute(
-        select(CirculationDay.event, column, func.sum(CirculationDay.count))
-        .where(*in_period)
-        .group_by(CirculationDay.event, column)
-    ):
-        out[{"checkout": "checkouts", "renew": "renewals", "checkin": "returns"}[event]][
-            point_id
-        ] += int(n)
-    for point_id, n in session.execute(
-        select(CirculationDay.copy_home_point_id, func.sum(CirculationDay.count))
-        .where(*in_period, CirculationDay.event.in_(("checkout", "renew")))
-        .group_by(CirculationDay.copy_home_point_id)
-    ):
-        out["own_copies_loans"][point_id] += int(n)
-    through = CirculationDay.copy_home_point_id != CirculationDay.point_id
-    for point_id, is_through, n in session.execute(
-        select(CirculationDay.point_id, through, func.sum(CirculationDay.count))
-        .where(*in_period, or_(CirculationDay.event == "checkout",
-                               CirculationDay.event == "checkin"))
-        .group_by(CirculationDay.point_id, through)
+    names = {"checkout": "checkouts", "renew": "renewals", "checkin": "returns"}
+    for dimension, event, point_id, n in session.execute(
+        select(CirculationDay.dimension, CirculationDay.event, CirculationDay.point_id,
+               func.sum(CirculationDay.count))
+        .where(CirculationDay.day >= start, CirculationDay.day <= end,
+               CirculationDay.dimension.in_({attribution, "copy_home", "point", "through"}))
+        .group_by(CirculationDay.dimension, CirculationDay.event, CirculationDay.point_id)
     ):  # fmt: skip
-        out["all_events"][point_id] += int(n)
-        if is_through:
-            out["through_events"][point_id] += int(n)
+        n = int(n)
+        if dimension == attribution:
+            out[names[event]][point_id] += n
+        if dimension == "copy_home" and event != "checkin":
+            out["own_copies_loans"][point_id] += n
+        if dimension == "point" and event in THROUGH_EVENTS:
+            out["all_events"][point_id] += n
+        if dimension == "through":
+            out["through_events"][point_id] += n
     return {k: dict(v) for k, v in out.items()}
 
 

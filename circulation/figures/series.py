@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from catalog.records import NOT_HELD, Copy
 from circulation.figures.aggregates import CirculationDay
-from circulation.figures.compute import ATTRIBUTION_COLUMN
 
 
 def months_between(start: dt.date, end: dt.date) -> list[str]:
@@ -36,14 +35,14 @@ def loans_by_month(
     attribution: str = "point",
 ) -> dict[str, int]:
     """FIG-12: {"2026-03": loans} for every month of the period (zero when none)."""
-    column = ATTRIBUTION_COLUMN[attribution]
     query = select(CirculationDay.day, func.sum(CirculationDay.count)).where(
         CirculationDay.day >= start,
         CirculationDay.day <= end,
+        CirculationDay.dimension == attribution,
         CirculationDay.event.in_(("checkout", "renew")),
     )
     if point_ids is not None:
-        query = query.where(column.in_(list(point_ids)))
+        query = query.where(CirculationDay.point_id.in_(list(point_ids)))
     out = dict.fromkeys(months_between(start, end), 0)
     for day, n in session.execute(query.group_by(CirculationDay.day)):
         key = f"{day.year:04d}-{day.month:02d}"

@@ -107,7 +107,7 @@ def plan(
 ) -> Plan:
     tree = NetworkTree.load(session)
     held = {pid: sum(v.values()) for pid, v in held_by_point(session, today).items()}
-    titles = titles_by_point(session, today)
+    titles = titles_by_point(session, today, list(tree.points))
     waiting = Counter(
         pid for pid, in session.execute(
             select(Hold.pickup_point_id).where(Hold.status == HoldStatus.WAITING))

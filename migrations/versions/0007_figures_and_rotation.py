@@ -1,8 +1,9 @@
 """figures and rotation: daily circulation counts, rotation batches, a copy's last loan day
 
-Existing ledger rows are counted into circulation_daily and each copy's last
-loan day is filled from the loans table, so a database that already has
-circulation gets its figures at once.
+Existing ledger rows are counted into circulation_daily (by each of the three
+attributions and by through-borrowing, as circulation/figures/aggregates.py) and
+each copy's last loan day is filled from the loans table, so a database that
+already has circulation gets its figures at once.
 
 Revision ID: 0007
 Revises: 0004
@@ -21,21 +22,19 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    stock_rows = sa.text("event IN ('status_changed', 'copy_moved')")
+    op.create_index("ix_circulation_ledger_stock_changes", "circulation_ledger", ["occurred_at"],
+                    postgresql_where=stock_rows, sqlite_where=stock_rows,
+                    postgresql_include=["copy_id", "event", "id", "details"])  # fmt: skip
     op.create_table(
         "circulation_daily",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("event", sa.String(length=16), nullable=False),
+        sa.Column("dimension", sa.String(length=12), nullable=False),
         sa.Column("point_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("copy_home_point_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("patron_home_point_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "day",
-            "event",
-            "point_id",
-            "copy_home_point_id",
-            "patron_home_point_id",
-            name=op.f("pk_circulation_daily"),
+            "day", "event", "dimension", "point_id", name=op.f("pk_circulation_daily")
         ),
     )
     op.create_table(
@@ -100,6 +99,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_circulation_ledger_stock_changes", table_name="circulation_ledger")
     with op.batch_alter_table("copies", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_copies_last_lent_on"))
         batch_op.drop_column("last_lent_on")
@@ -119,13 +119,27 @@ def backfill() -> None:
         if postgres
         else "date(occurred_at, '+8 hours')"
     )
+    key = (
+        f"SELECT {local_day} AS day, event, point_id AS point,"
+        " coalesce(copy_home_point_id, 0) AS copy_home,"
+        " coalesce(patron_home_point_id, 0) AS patron_home, count(*) AS n"
+        " FROM circulation_ledger WHERE event IN ('checkout', 'renew', 'checkin')"
+        " GROUP BY 1, 2, 3, 4, 5"
+    )
+    by = " UNION ALL ".join(
+        f"SELECT day, event, '{name}', {column}, sum(n) FROM triples{where}"
+        f" GROUP BY day, event, {column}"
+        for name, column, where in (
+            ("point", "point", ""),
+            ("copy_home", "copy_home", ""),
+            ("patron_home", "patron_home", ""),
+            ("through", "point",
+             " WHERE event IN ('checkout', 'checkin') AND copy_home <> point"),
+        )
+    )  # fmt: skip
     op.execute(
-        "INSERT INTO circulation_daily (day, event, point_id, copy_home_point_id,"
-        " patron_home_point_id, count)"
-        f" SELECT {local_day}, event, point_id, coalesce(copy_home_point_id, 0),"
-        " coalesce(patron_home_point_id, 0), count(*) FROM circulation_ledger"
-        " WHERE event IN ('checkout', 'renew', 'checkin')"
-        f" GROUP BY {local_day}, event, point_id, copy_home_point_id, patron_home_point_id"
+        f"WITH triples AS ({key}) INSERT INTO circulation_daily"
+        f" (day, event, dimension, point_id, count) {by}"
     )
     lent_day = (
         "date(timezone('Asia/Shanghai', max(checked_out_at)))"

@@ -9,8 +9,8 @@ points as a county network spreads them (half the stock at the central library),
 ``--years`` of history ending yesterday: ``--events`` ledger rows, of which about 45%
 checkouts, 42% check-ins, 9% renewals and the rest status changes, copy moves (rotation)
 and hold and transit events, with a seasonal curve and through-borrowing (three loans in
-ten are made away from the copy's home). Loans and returns carry the copy's and the
-reader's home, as circulation writes them. Then:
+ten are of another point's copy), and a loans row for each checkout. Loans and returns
+carry the copy's and the reader's home, as circulation writes them. Then:
 
 1. ``tongjie figures rebuild`` (the daily counts from the ledger), timed once;
 2. each figure the pages, the API and the CLI ask for, timed three times (the slowest
@@ -34,6 +34,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -49,6 +50,7 @@ from catalog.network import PointKind, ServicePoint  # noqa: E402
 from catalog.records import Copy, Record  # noqa: E402
 from circulation.desk import NETWORK_TIMEZONE  # noqa: E402
 from circulation.ledger import LedgerEntry  # noqa: E402
+from circulation.models import Loan  # noqa: E402
 from circulation.patrons import Patron  # noqa: E402
 
 RESULTS = ROOT / "bench-results"
@@ -154,11 +156,23 @@ def history(
     readers: list[int],
     start: dt.date,
 ) -> dict[int, dt.date]:
-    """``--events`` ledger rows over the years from ``start`` to yesterday."""
+    """``--events`` ledger rows over the years from ``start`` to yesterday, and a loan row
+    for each checkout. Readers mostly borrow at their own point and mostly that point's
+    copies; three loans in ten are of another point's copy (通借通还)."""
     days = (dt.date.today() - start).days
+    yesterday = dt.datetime.combine(dt.date.today(), dt.time(), NETWORK_TIMEZONE)
     day_weights = [SEASON[(start + dt.timedelta(days=d)).month - 1] for d in range(days)]
+    shelves: dict[int, list[int]] = defaultdict(list)
+    for copy_id, home in enumerate(homes, start=1):
+        shelves[home].append(copy_id)
+    readers_at: dict[int, list[int]] = defaultdict(list)
+    for patron_id, home in enumerate(readers, start=1):
+        readers_at[home].append(patron_id)
+    busy = [p for p in ids if shelves[p] and readers_at[p]]
     last_lent: dict[int, dt.date] = {}
     gone: set[int] = set()
+    moved: set[int] = set()
+    loans: list[dict] = []
     made = 0
 
     def rows() -> Iterator[dict]:
@@ -168,18 +182,24 @@ def history(
                 day = start + dt.timedelta(days=day_index)
                 at = dt.datetime.combine(day, dt.time(9 + rng.randrange(9), rng.randrange(60)),
                                          NETWORK_TIMEZONE).astimezone(dt.UTC)  # fmt: skip
-                copy_id = rng.randrange(1, args.copies + 1)
-                patron_id = rng.randrange(1, args.patrons + 1)
-                home, reader = homes[copy_id - 1], readers[patron_id - 1]
-                roll = rng.random()
-                point = home if roll < 0.7 else reader if roll < 0.95 else rng.choice(ids)
+                reader_home = rng.choice(busy)
+                patron_id = rng.choice(readers_at[reader_home])
+                point = reader_home if rng.random() < 0.8 else rng.choice(busy)
+                local = rng.random() < 0.7
+                copy_id = rng.choice(shelves[point]) if local else rng.randrange(1, len(homes) + 1)
+                home = homes[copy_id - 1]
                 kind = rng.random()
                 base = {"occurred_at": at, "point_id": point, "actor": "staff:bench",
                         "copy_id": copy_id, "patron_id": patron_id,
-                        "copy_home_point_id": home, "patron_home_point_id": reader,
+                        "copy_home_point_id": home, "patron_home_point_id": reader_home,
                         "details": {}}  # fmt: skip
                 if kind < 0.45:
                     last_lent[copy_id] = max(day, last_lent.get(copy_id, day))
+                    back = min(at + dt.timedelta(days=rng.randrange(5, 40)), yesterday)
+                    loans.append({"copy_id": copy_id, "patron_id": patron_id, "point_id": point,
+                                  "checked_out_at": at, "due_date": day + dt.timedelta(days=30),
+                                  "renewals": 0, "returned_at": back, "return_point_id": point,
+                                  "outcome": "returned"})  # fmt: skip
                     yield base | {"event": "checkout"}
                 elif kind < 0.87:
                     yield base | {"event": "checkin"}
@@ -191,6 +211,8 @@ def history(
                                   "details": {"from": "available", "to": "withdrawn"}}  # fmt: skip
                 elif kind < 0.98:
                     to = rng.choice(ids)  # a rotation batch or a transfer
+                    homes[copy_id - 1] = to
+                    moved.add(copy_id)
                     yield base | {"event": "copy_moved", "patron_id": None,
                                   "details": {"from": home, "to": to}}  # fmt: skip
                 else:
@@ -201,15 +223,22 @@ def history(
 
     for n, batch in enumerate(_chunks(rows(), 50_000)):
         session.execute(insert(LedgerEntry), batch)
+        session.execute(insert(Loan), loans)
+        loans.clear()
         session.commit()
         if n % 20 == 19:
             log(f"  {made:,} ledger rows")
-    # the copies' state today agrees with the ledger: withdrawn ones are withdrawn
+    # the copies today agree with the ledger: withdrawn ones withdrawn, moved ones moved
     copies = Copy.__table__
     for batch in _chunks({"i": cid} for cid in sorted(gone)):
         session.execute(
             update(copies).where(copies.c.id == bindparam("i")).values(status="withdrawn"), batch
         )
+    for batch in _chunks({"i": cid, "h": homes[cid - 1]} for cid in sorted(moved)):
+        session.execute(
+            update(copies).where(copies.c.id == bindparam("i"))
+            .values(home_point_id=bindparam("h"), current_point_id=bindparam("h")), batch
+        )  # fmt: skip
     session.commit()
     return last_lent
 
