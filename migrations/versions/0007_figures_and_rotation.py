@@ -100,9 +100,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_circulation_ledger_stock_changes", table_name="circulation_ledger")
-    with op.batch_alter_table("copies", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_copies_last_lent_on"))
-        batch_op.drop_column("last_lent_on")
+    # Not a batch (copy and rename) on SQLite: other tables' rows point at copies. SQLite
+    # drops an unindexed column in place since 3.35.
+    op.drop_index("ix_copies_last_lent_on", table_name="copies")
+    op.execute("ALTER TABLE copies DROP COLUMN last_lent_on")
 
     with op.batch_alter_table("rotation_copies", schema=None) as batch_op:
         batch_op.drop_index("ix_rotation_copies_copy_id")
