@@ -6,6 +6,7 @@ from catalog.db import Base
 from catalog.network import ClosedDay, ServicePoint
 from catalog.records import Copy, ImportBatch, Record, RecordSource
 from catalog.search.outbox import SearchOutbox
+from catalog.search.store import SearchDocument, SearchFacet, SearchWord
 from circulation.ledger import LedgerEntry
 from circulation.patrons import Patron
 
@@ -20,7 +21,10 @@ __all__ = [
     "Patron",
     "Record",
     "RecordSource",
+    "SearchDocument",
+    "SearchFacet",
     "SearchOutbox",
+    "SearchWord",
     "ServicePoint",
     "StaffUser",
 ]

@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, event, func, select
+from sqlalchemy import BigInteger, Integer, event, false, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.bulk import insert_rows
 from catalog.db import Base, table_of, utcnow
 from catalog.records import Copy, Record
+
+# Set in ``session.info`` when a transaction queued something, so that the web
+# process can wake its indexer right after the commit (app/search.py).
+PENDING = "search_outbox_pending"
 
 
 class SearchOutbox(Base):
@@ -29,6 +33,8 @@ class SearchOutbox(Base):
     )
     record_id: Mapped[int] = mapped_column(index=True)
     enqueued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The embedded index already has this change; only Elasticsearch still lacks it.
+    embedded_done: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 def _touched_record_ids(session: Session) -> set[int]:
@@ -49,6 +55,7 @@ def _enqueue_before_flush(session: Session, _context: Any, _instances: Any) -> N
     """Queue records changed in this flush (copies point at their record)."""
     for record_id in _touched_record_ids(session):
         session.add(SearchOutbox(record_id=record_id))
+        session.info[PENDING] = True
 
 
 @event.listens_for(Session, "after_flush")
@@ -56,6 +63,7 @@ def _enqueue_new_records(session: Session, _context: Any) -> None:
     """New records only get an id during the flush: queue them afterwards."""
     new_ids = [obj.id for obj in session.new if isinstance(obj, Record)]
     if new_ids:
+        session.info[PENDING] = True
         session.connection().execute(
             table_of(SearchOutbox).insert(),
             [{"record_id": rid, "enqueued_at": utcnow()} for rid in new_ids],
@@ -65,6 +73,7 @@ def _enqueue_new_records(session: Session, _context: Any) -> None:
 def enqueue(session: Session, record_ids: list[int]) -> None:
     """Queue records explicitly, for bulk writes that bypass the ORM unit of work."""
     if record_ids:
+        session.info[PENDING] = True
         now = utcnow()
         insert_rows(session, SearchOutbox, ("record_id", "enqueued_at"),
                     [(rid, now) for rid in record_ids])  # fmt: skip

@@ -1,0 +1,254 @@
+"""The embedded search (内置检索): the same query over tables in the catalogue's own database.
+
+On SQLite the tokens are indexed by an FTS5 table (``search_fts``, kept in
+step with ``search_documents`` by triggers); on PostgreSQL by a ``tsvector``
+column with a GIN index. Neither database's own ranking is used: a
+document's score is the weight of the best alternative it satisfies for each
+term, summed, exactly as the query states (catalog/search/query.py) and as
+the Elasticsearch backend computes it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
+
+from catalog.bulk import insert_rows
+from catalog.search.backends import Hit, SearchRequest, SearchResult, facets_from_counts
+from catalog.search.document import Document
+from catalog.search.query import Clause, Query
+from catalog.search.store import SearchDocument, SearchFacet, SearchWord
+
+_ORDER = {
+    "relevance": "score DESC, d.held DESC, d.title_length, d.record_id",
+    "year": "d.year DESC NULLS LAST, score DESC, d.record_id",
+    "year_asc": "d.year ASC NULLS LAST, score DESC, d.record_id",
+    "title": "d.sort_title{collate}, d.record_id",
+}
+
+
+class EmbeddedBackend:
+    """Search inside the database itself: up whenever the database is."""
+
+    name = "embedded"
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def status(self) -> dict[str, Any]:
+        return {"backend": self.name, "status": "ok"}
+
+    # ---------------------------------------------------------------- writing
+
+    def write(self, documents: list[Document], deleted: list[int]) -> None:
+        """Replace these records' rows (in the caller's transaction) and drop the deleted ones."""
+        ids = [d.record_id for d in documents] + list(deleted)
+        if ids:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                self.session.execute(delete(SearchFacet).where(SearchFacet.record_id.in_(chunk)))
+                self.session.execute(
+                    delete(SearchDocument).where(SearchDocument.record_id.in_(chunk))
+                )
+        if not documents:
+            return
+        rows = [
+            (d.record_id, _stored_tokens(d, self.postgres), d.sort_title, d.year, d.held,
+             d.title_length, json.dumps(d.display, ensure_ascii=False))
+            for d in documents
+        ]  # fmt: skip
+        columns = ("record_id", "tokens", "sort_title", "year", "held", "title_length", "display")
+        if self.postgres:
+            self.session.execute(
+                text(
+                    "INSERT INTO search_documents (record_id, tokens, sort_title, year, held, "
+                    "title_length, display) VALUES (:id, array_to_tsvector(CAST(:tokens AS "
+                    "text[])), :sort, :year, :held, :length, CAST(:display AS json))"
+                ),
+                [
+                    dict(
+                        zip(
+                            ("id", "tokens", "sort", "year", "held", "length", "display"),
+                            row,
+                            strict=True,
+                        )
+                    )
+                    for row in rows
+                ],
+            )
+        else:
+            insert_rows(self.session, SearchDocument, columns, rows)
+        facets = [(d.record_id, value) for d in documents for value in sorted(d.facets)]
+        insert_rows(self.session, SearchFacet, ("record_id", "value"), facets)
+        self._add_words(documents)
+
+    def _add_words(self, documents: list[Document]) -> None:
+        words = {t[3:] for d in documents for t in d.tokens if t[1:3] == "w:" and _latin(t[3:])}
+        if not words:
+            return
+        known = set(self.session.scalars(select(SearchWord.word).where(SearchWord.word.in_(words))))
+        new = sorted(words - known)
+        if new:
+            insert_rows(self.session, SearchWord, ("word",), [(w,) for w in new])
+
+    def clear_missing(self, existing: Iterable[int]) -> int:
+        """Drop documents of records that no longer exist (after a full reindex)."""
+        keep = set(existing)
+        stale = [i for i in self.session.scalars(select(SearchDocument.record_id)) if i not in keep]
+        self.write([], stale)
+        return len(stale)
+
+    # ---------------------------------------------------------------- reading
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        query = request.query
+        if query.empty:
+            return SearchResult(0, [])
+        params: dict[str, Any] = {}
+        hits_sql = self._hits_sql(query, params)
+        order = _ORDER.get(request.sort, _ORDER["relevance"])
+        order = order.format(collate=' COLLATE "C"' if self.postgres else "")
+        page_sql = (
+            f"WITH hits AS ({hits_sql}) SELECT d.record_id, hits.score, d.display, "
+            f"count(*) OVER () FROM hits JOIN search_documents d ON d.record_id = hits.id "
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+        rows = self.session.execute(
+            text(page_sql), {**params, "limit": request.size, "offset": request.offset}
+        ).all()
+        total = rows[0][3] if rows else self._count(hits_sql, params, request.offset)
+        facet_sql = (
+            f"WITH hits AS ({hits_sql}) SELECT f.value, count(*) FROM hits "
+            f"JOIN search_facets f ON f.record_id = hits.id GROUP BY f.value"
+        )
+        counts: dict[str, int] = {}
+        if total:
+            counts = {v: int(n) for v, n in self.session.execute(text(facet_sql), params).all()}
+        hits = [Hit(r[0], float(r[1]), _json(r[2])) for r in rows]
+        return SearchResult(int(total), hits, facets_from_counts(counts))
+
+    def _count(self, hits_sql: str, params: dict[str, Any], offset: int) -> int:
+        if offset == 0:
+            return 0
+        count_sql = f"WITH hits AS ({hits_sql}) SELECT count(*) FROM hits"
+        return int(self.session.execute(text(count_sql), params).scalar_one())
+
+    def _hits_sql(self, query: Query, params: dict[str, Any]) -> str:
+        """SQL giving (id, score) of every matching document."""
+        if self.postgres:
+            return _postgres_hits(query, params)
+        return _sqlite_hits(query, params)
+
+    def suggest(self, token: str, size: int) -> list[Hit]:
+        query = Query(filters=[token])
+        return self.search(SearchRequest(query, 1, size)).hits
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count(SearchDocument.record_id))) or 0)
+
+
+def _stored_tokens(document: Document, postgres: bool) -> Any:
+    return sorted(document.tokens) if postgres else document.token_text()
+
+
+def _latin(word: str) -> bool:
+    return word.isascii() and word.isalpha() and 4 <= len(word) <= 64
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        loaded: dict[str, Any] = json.loads(value)
+        return loaded
+    return dict(value or {})
+
+
+# ------------------------------------------------------------------- SQLite FTS5
+
+
+def _fts(clause_groups: Iterable[Iterable[str]]) -> str:
+    """An FTS5 MATCH expression: groups ANDed, the tokens of a group ORed, each token quoted."""
+    parts = []
+    for group in clause_groups:
+        tokens = [f'"{t}"' for t in group]
+        parts.append(tokens[0] if len(tokens) == 1 else "(" + " OR ".join(tokens) + ")")
+    return " AND ".join(parts)
+
+
+def _sqlite_hits(query: Query, params: dict[str, Any]) -> str:
+    ctes: list[str] = []
+    for i, term in enumerate(query.terms):
+        parts = []
+        for j, alt in enumerate(term.alternatives):
+            params[f"m{i}_{j}"] = _fts(alt.groups)
+            parts.append(
+                f"SELECT rowid AS id, {alt.weight} AS w FROM search_fts "
+                f"WHERE search_fts MATCH :m{i}_{j}"
+            )
+        ctes.append(f"SELECT id, max(w) AS w FROM ({' UNION ALL '.join(parts)}) GROUP BY id")
+    if query.filters:
+        params["filters"] = _fts((t,) for t in query.filters)
+        ctes.append("SELECT rowid AS id, 0 AS w FROM search_fts WHERE search_fts MATCH :filters")
+    sql = f"SELECT t0.id AS id, {' + '.join(f't{i}.w' for i in range(len(ctes)))}"
+    bonus = _sqlite_bonus(query.bonuses, params)
+    sql += " + coalesce(b.w, 0) AS score" if bonus else " AS score"
+    sql += f" FROM ({ctes[0]}) t0"
+    for i, cte in enumerate(ctes[1:], start=1):
+        sql += f" JOIN ({cte}) t{i} ON t{i}.id = t0.id"
+    if bonus:
+        sql += f" LEFT JOIN ({bonus}) b ON b.id = t0.id"
+    return sql
+
+
+def _sqlite_bonus(bonuses: list[Clause], params: dict[str, Any]) -> str | None:
+    if not bonuses:
+        return None
+    parts = []
+    for k, bonus in enumerate(bonuses):
+        params[f"b{k}"] = _fts(bonus.groups)
+        parts.append(
+            f"SELECT rowid AS id, {bonus.weight} AS w FROM search_fts WHERE search_fts MATCH :b{k}"
+        )
+    return f"SELECT id, sum(w) AS w FROM ({' UNION ALL '.join(parts)}) GROUP BY id"
+
+
+# ----------------------------------------------------------- PostgreSQL text search
+
+
+def _tsquery(clause_groups: Iterable[Iterable[str]]) -> str:
+    """A tsquery in its input syntax: each token a quoted lexeme, taken as it is."""
+    parts = []
+    for group in clause_groups:
+        tokens = [f"'{t}'" for t in group]
+        parts.append(tokens[0] if len(tokens) == 1 else "(" + " | ".join(tokens) + ")")
+    return " & ".join(parts)
+
+
+def _postgres_hits(query: Query, params: dict[str, Any]) -> str:
+    wanted: list[str] = []
+    scores: list[str] = []
+    for i, term in enumerate(query.terms):
+        cases = []
+        any_of = []
+        for j, alt in enumerate(term.alternatives):
+            params[f"q{i}_{j}"] = _tsquery(alt.groups)
+            cases.append(f"WHEN d.tokens @@ CAST(:q{i}_{j} AS tsquery) THEN {alt.weight}")
+            any_of.append(f"({params[f'q{i}_{j}']})")
+        wanted.append("(" + " | ".join(any_of) + ")")
+        scores.append(f"(CASE {' '.join(cases)} ELSE 0 END)")
+    wanted.extend(f"'{t}'" for t in query.filters)
+    for k, bonus in enumerate(query.bonuses):
+        params[f"b{k}"] = _tsquery(bonus.groups)
+        scores.append(
+            f"(CASE WHEN d.tokens @@ CAST(:b{k} AS tsquery) THEN {bonus.weight} ELSE 0 END)"
+        )
+    params["wanted"] = " & ".join(wanted)
+    score = " + ".join(scores) or "0"
+    return (
+        f"SELECT d.record_id AS id, {score} AS score FROM search_documents d "
+        f"WHERE d.tokens @@ CAST(:wanted AS tsquery)"
+    )

@@ -1,0 +1,54 @@
+"""The embedded search index's tables, in the same database as the catalogue.
+
+``search_documents`` holds one row per record: its tokens (for SQLite the
+text an FTS5 table indexes, for PostgreSQL a ``tsvector`` with a GIN index),
+and the values results are sorted by. ``search_facets`` holds the facet
+values of each document, ``search_words`` every Latin word indexed (for typo
+tolerance). The FTS5 table ``search_fts`` (SQLite) and the GIN index
+(PostgreSQL) are made by migration 0005 only: SQLAlchemy has no model for an
+FTS5 table, and tests/test_migrations.py names them as its only exclusions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from catalog.db import Base
+
+TOKENS_TYPE: Any = Text().with_variant(TSVECTOR(), "postgresql")
+
+
+class SearchDocument(Base):
+    """A record as the embedded search sees it (检索文档)."""
+
+    __tablename__ = "search_documents"
+
+    record_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    tokens: Mapped[Any] = mapped_column(TOKENS_TYPE)
+    sort_title: Mapped[str] = mapped_column(String(200), default="")
+    year: Mapped[int | None]
+    held: Mapped[int] = mapped_column(default=0)
+    title_length: Mapped[int] = mapped_column(default=0)
+    display: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SearchFacet(Base):
+    """One facet value of one document (``pt:QX01``, ``cc:I``, ``ln:chi``, ``it:book``...)."""
+
+    __tablename__ = "search_facets"
+    __table_args__ = (Index("ix_search_facets_value_record", "value", "record_id"),)
+
+    record_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class SearchWord(Base):
+    """A Latin word seen in some document: the dictionary typo tolerance corrects against."""
+
+    __tablename__ = "search_words"
+
+    word: Mapped[str] = mapped_column(String(64), primary_key=True)
