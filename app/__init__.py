@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from app import api, auth, db, errors, i18n, labels
+from app import api, auth, db, errors, i18n, labels, search
 from app.auth import current_principal
 
 
@@ -22,20 +22,23 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
     db.init_app(app)
+    search.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
 
-    from app import cli, health, pages, staff_catalog
+    from app import cli, health, opac, pages, search_admin, staff_catalog
 
     csrf = CSRFProtect(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(staff_catalog.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(labels.bp)
+    app.register_blueprint(opac.bp)
+    app.register_blueprint(search_admin.bp)
     csrf.exempt(health.bp)
     api.init_app(app)
-    for name in ("points", "records", "patrons", "me", "api-docs"):
+    for name in ("points", "records", "patrons", "me", "search", "api-docs"):
         csrf.exempt(app.blueprints[name])
     cli.init_app(app)
     app.cli.add_command(labels.barcodes_group)
