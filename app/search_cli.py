@@ -1,4 +1,4 @@
-"""``tongjie search reindex`` and ``tongjie search worker``: the search index from the command line."""
+"""``tongjie search reindex`` and ``tongjie search worker``: the index from the command line."""
 
 from __future__ import annotations
 

@@ -27,9 +27,14 @@ def _code(description: str) -> fields.String:
 
 
 class SearchArgsSchema(Schema):
-    q = fields.String(load_default="", validate=validate.Length(max=256),
-                      metadata={"description": "free text; title: author: subject: isbn: clc: "
-                                               "publisher: prefixes; \"quoted phrases\""})  # fmt: skip
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=256),
+        metadata={
+            "description": "free text; prefixes title: author: subject: isbn: clc: "
+            'publisher:; "quoted phrases"'
+        },
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_WINDOW))
     size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
@@ -115,8 +120,15 @@ def run_search(args: dict[str, Any]) -> Outcome:
                 f"no service point {code}", f"没有代码为 {code} 的服务点", field=name
             )
     filters = {name: args.get(name) for name in FILTERS}
-    return runtime().search(session, q=args.get("q", ""), page=args["page"], size=args["size"],
-                            sort=args["sort"], filters=filters, point=args.get("point"))  # fmt: skip
+    return runtime().search(
+        session,
+        q=args.get("q", ""),
+        page=args["page"],
+        size=args["size"],
+        sort=args["sort"],
+        filters=filters,
+        point=args.get("point"),
+    )
 
 
 def hit_payload(outcome: Outcome) -> list[dict[str, Any]]:
