@@ -5,13 +5,15 @@ record the text came from, the kind how it was cut:
 
 | group | from |                  | kind | what |
 | --- | --- | --- | --- | --- |
-| t | title, other title |      | w | a word: a Han word (rjieba) or a Latin word |
+| t | title proper |            | w | a word: a Han word (rjieba) or a Latin word |
+| o | other title, subtitle |   |   |   |
 | n | authors, responsibility | | c | one Han character |
 | s | subjects |                | b | two Han characters in a row (bigram) |
 | r | series |                  | p | the primary pinyin syllable of a character |
 | u | publisher |               | a | another reading of a polyphonic character |
 |   |   |                       | j | the pinyin of a whole word, run together |
 |   |   |                       | i | pinyin initials from the start of a word on |
+|   |   |                       | k | the same, one polyphone read another way |
 |   |   |                       | q | two Latin words in a row (for quoted phrases) |
 
 Record-wide tokens have their own prefixes: ``tx:``, ``ty:`` and ``tz:`` the
@@ -31,7 +33,7 @@ from catalog.isbn import normalise_isbn
 from catalog.search.pinyin import readings, search_words, segment_words, with_record_pinyin
 from catalog.search.text import fold, is_han, runs
 
-GROUPS = ("t", "n", "s", "r", "u")
+GROUPS = ("t", "o", "n", "s", "r", "u")
 MAX_INITIALS = 12  # longest run of initials indexed from one word start
 MAX_SUGGEST = 24
 _CLC = re.compile(r"(?<![A-Z0-9])(?:[A-Z][A-Z]?\d[\d.]*|[A-Z]{1,2}(?=$|[-;,\s/]))")
@@ -96,7 +98,19 @@ def _add_han(
                 tokens.add(f"{group}j:{''.join(rs[0] for rs in syllables)}")
             start = initials[position : position + MAX_INITIALS]
             tokens.update(f"{group}i:{start[:n]}" for n in range(2, len(start) + 1))
+            for variant in _alternate_initials(start, per_char[position : position + MAX_INITIALS]):
+                tokens.update(f"{group}k:{variant[:n]}" for n in range(2, len(variant) + 1))
             position += len(word)
+
+
+def _alternate_initials(primary: str, per_char: list[tuple[str, ...]]) -> set[str]:
+    """Initials with one polyphonic character read another way (朝花夕拾: zhxs beside chxs)."""
+    variants = set()
+    for i, rs in enumerate(per_char):
+        for reading in rs[1:]:
+            if reading[0] != primary[i]:
+                variants.add(primary[:i] + reading[0] + primary[i + 1 :])
+    return variants
 
 
 def title_forms(title: str, own_pinyin: str | None) -> tuple[str, str | None, str | None]:

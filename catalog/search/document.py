@@ -30,11 +30,11 @@ from catalog.search.text import has_han
 # MARC21 fields whose Han script a Library of Congress record keeps in 880
 # (linked by $6), and the group they feed.
 _LINKED_GROUPS = {
-    "245": "t", "246": "t", "100": "n", "110": "n", "111": "n", "700": "n", "710": "n",
+    "245": "t", "246": "o", "100": "n", "110": "n", "111": "n", "700": "n", "710": "n",
     "711": "n", "600": "s", "610": "s", "650": "s", "651": "s", "490": "r", "830": "r",
     "260": "u", "264": "u",
 }  # fmt: skip
-_LINKED_CODES = {"t": "abnp", "n": "abc", "s": "axyzv", "r": "a", "u": "b"}
+_LINKED_CODES = {"t": "abnp", "o": "ab", "n": "abc", "s": "axyzv", "r": "a", "u": "b"}
 YEAR_RANGES = (
     ("-1949", None, 1949),
     ("1950-1979", 1950, 1979),
@@ -95,7 +95,8 @@ def build_document(record: Record, copies: list[Copy], points: dict[int, PointIn
     """The search document of one record and its copies."""
     linked = linked_script(record)
     title = record.title or ""
-    tokens = field_tokens("t", [title, record.other_title, *linked["t"]], [record.title_pinyin])
+    tokens = field_tokens("t", [title, *linked["t"]], [record.title_pinyin])
+    tokens |= field_tokens("o", [record.other_title, *linked["o"]])
     tokens |= field_tokens("n", record.authors, record.authors_pinyin, personal_names=True)
     tokens |= field_tokens("n", [record.responsibility, *linked["n"]])
     tokens |= field_tokens("s", [*record.subjects, *linked["s"]])

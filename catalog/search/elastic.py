@@ -50,7 +50,7 @@ MAPPINGS = {
     },
 }
 _SORT: dict[str, Any] = {
-    "relevance": [{"_score": "desc"}, {"held": "desc"}, {"title_length": "asc"}, {"id": "asc"}],
+    "relevance": [{"_score": "desc"}, {"title_length": "asc"}, {"held": "desc"}, {"id": "asc"}],
     "year": [{"year": {"order": "desc", "missing": "_last"}}, {"_score": "desc"}, {"id": "asc"}],
     "year_asc": [
         {"year": {"order": "asc", "missing": "_last"}},
@@ -210,12 +210,16 @@ def _clause(clause: Clause) -> dict[str, Any]:
 
 def es_query(query: Query) -> dict[str, Any]:
     """The query as Elasticsearch DSL: each term a dis_max of weighted alternatives."""
-    must = [
+    terms = [
         {"dis_max": {"queries": [_clause(a) for a in term.alternatives], "tie_breaker": 0}}
         for term in query.terms
     ]
+    matching: dict[str, Any] = {"match_all": {"boost": 0}}
+    if terms:
+        minimum = query.minimum or len(terms)
+        matching = {"bool": {"should": terms, "minimum_should_match": minimum}}
     body: dict[str, Any] = {
-        "must": must or [{"match_all": {"boost": 0}}],
+        "must": [matching],
         "filter": [{"term": {"tokens": t}} for t in query.filters],
     }
     if query.bonuses:

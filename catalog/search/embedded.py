@@ -24,7 +24,7 @@ from catalog.search.query import Clause, Query
 from catalog.search.store import SearchDocument, SearchFacet, SearchWord
 
 _ORDER = {
-    "relevance": "score DESC, d.held DESC, d.title_length, d.record_id",
+    "relevance": "score DESC, d.title_length, d.held DESC, d.record_id",
     "year": "d.year DESC NULLS LAST, score DESC, d.record_id",
     "year_asc": "d.year ASC NULLS LAST, score DESC, d.record_id",
     "title": "d.sort_title{collate}, d.record_id",
@@ -180,7 +180,7 @@ def _fts(clause_groups: Iterable[Iterable[str]]) -> str:
 
 
 def _sqlite_hits(query: Query, params: dict[str, Any]) -> str:
-    ctes: list[str] = []
+    terms: list[str] = []
     for i, term in enumerate(query.terms):
         parts = []
         for j, alt in enumerate(term.alternatives):
@@ -189,19 +189,27 @@ def _sqlite_hits(query: Query, params: dict[str, Any]) -> str:
                 f"SELECT rowid AS id, {alt.weight} AS w FROM search_fts "
                 f"WHERE search_fts MATCH :m{i}_{j}"
             )
-        ctes.append(f"SELECT id, max(w) AS w FROM ({' UNION ALL '.join(parts)}) GROUP BY id")
+        terms.append(f"SELECT id, max(w) AS w FROM ({' UNION ALL '.join(parts)}) GROUP BY id")
+    if terms:
+        params["minimum"] = query.minimum or len(terms)
+        sql = (
+            f"SELECT id, sum(w) AS w FROM ({' UNION ALL '.join(terms)}) "
+            f"GROUP BY id HAVING count(*) >= :minimum"
+        )
+    else:
+        sql = "SELECT rowid AS id, 0 AS w FROM search_fts WHERE search_fts MATCH :filters"
+    out = f"SELECT t.id AS id, t.w{{bonus}} AS score FROM ({sql}) t"
     if query.filters:
         params["filters"] = _fts((t,) for t in query.filters)
-        ctes.append("SELECT rowid AS id, 0 AS w FROM search_fts WHERE search_fts MATCH :filters")
-    sql = f"SELECT t0.id AS id, {' + '.join(f't{i}.w' for i in range(len(ctes)))}"
+        if terms:
+            out += (
+                " JOIN (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :filters) f"
+                " ON f.id = t.id"
+            )
     bonus = _sqlite_bonus(query.bonuses, params)
-    sql += " + coalesce(b.w, 0) AS score" if bonus else " AS score"
-    sql += f" FROM ({ctes[0]}) t0"
-    for i, cte in enumerate(ctes[1:], start=1):
-        sql += f" JOIN ({cte}) t{i} ON t{i}.id = t0.id"
     if bonus:
-        sql += f" LEFT JOIN ({bonus}) b ON b.id = t0.id"
-    return sql
+        out += f" LEFT JOIN ({bonus}) b ON b.id = t.id"
+    return out.format(bonus=" + coalesce(b.w, 0)" if bonus else "")
 
 
 def _sqlite_bonus(bonuses: list[Clause], params: dict[str, Any]) -> str | None:
@@ -229,7 +237,8 @@ def _tsquery(clause_groups: Iterable[Iterable[str]]) -> str:
 
 
 def _postgres_hits(query: Query, params: dict[str, Any]) -> str:
-    wanted: list[str] = []
+    any_terms: list[str] = []
+    matched: list[str] = []
     scores: list[str] = []
     for i, term in enumerate(query.terms):
         cases = []
@@ -238,8 +247,12 @@ def _postgres_hits(query: Query, params: dict[str, Any]) -> str:
             params[f"q{i}_{j}"] = _tsquery(alt.groups)
             cases.append(f"WHEN d.tokens @@ CAST(:q{i}_{j} AS tsquery) THEN {alt.weight}")
             any_of.append(f"({params[f'q{i}_{j}']})")
-        wanted.append("(" + " | ".join(any_of) + ")")
+        any_terms.append("(" + " | ".join(any_of) + ")")
         scores.append(f"(CASE {' '.join(cases)} ELSE 0 END)")
+        matched.append(f"(CASE {' '.join(cases)} ELSE 0 END > 0)::int")
+    minimum = query.minimum or len(any_terms)
+    joiner = " & " if minimum == len(any_terms) else " | "
+    wanted = [f"({joiner.join(any_terms)})"] if any_terms else []
     wanted.extend(f"'{t}'" for t in query.filters)
     for k, bonus in enumerate(query.bonuses):
         params[f"b{k}"] = _tsquery(bonus.groups)
@@ -247,8 +260,11 @@ def _postgres_hits(query: Query, params: dict[str, Any]) -> str:
             f"(CASE WHEN d.tokens @@ CAST(:b{k} AS tsquery) THEN {bonus.weight} ELSE 0 END)"
         )
     params["wanted"] = " & ".join(wanted)
-    score = " + ".join(scores) or "0"
-    return (
-        f"SELECT d.record_id AS id, {score} AS score FROM search_documents d "
-        f"WHERE d.tokens @@ CAST(:wanted AS tsquery)"
+    sql = (
+        f"SELECT d.record_id AS id, {' + '.join(scores) or '0'} AS score "
+        f"FROM search_documents d WHERE d.tokens @@ CAST(:wanted AS tsquery)"
     )
+    if matched and minimum < len(matched):
+        params["minimum"] = minimum
+        sql += f" AND {' + '.join(matched)} >= :minimum"
+    return sql

@@ -1,6 +1,7 @@
 """What a reader typed, turned into the query every backend runs (检索式).
 
-A query is a list of *terms*, all of which must match. A term has
+A query is a list of *terms* that must match (all of a short query, half of
+a long one: ``minimum_match``). A term has
 *alternatives*, each a set of tokens that must all be in the document, with a
 weight; a document's score for a term is the weight of the best alternative it
 satisfies, and its score is the sum over the terms plus the *bonuses* it
@@ -9,13 +10,15 @@ structure, so they rank alike. Weights are a kind weight times a field weight:
 
 | kind | weight |   | field | weight |
 | --- | ---: | --- | --- | ---: |
-| Han word, one character, Latin word, phrase | 10 | | title | 10 |
+| Han word, one character, Latin word, phrase | 10 | | title proper | 10 |
 | every Han bigram of the word | 9 | | author, responsibility | 8 |
+| a shorter word inside a long one (栽培 of 栽培技术) | 5 | | | |
 | pinyin of a whole word, run together | 8 | | subject | 5 |
 | pinyin syllables, primary readings | 7 | | series | 4 |
 | Latin word with one or two typing errors | 6 | | publisher | 3 |
 | pinyin syllables, any reading | 5 | | | |
-| pinyin initials | 3 | | | |
+| pinyin initials | 3 | | other title | 7 |
+| initials with a polyphone read another way | 2 | | | |
 
 A run of Latin letters is tried as a word, as pinyin and as initials, in that
 order of weight. Whole title typed exactly: 200 (as written), 120 (as pinyin),
@@ -37,14 +40,14 @@ from catalog.search.analysis import (
     call_number_token,
     title_forms,
 )
-from catalog.search.pinyin import readings, segment_words, split_syllables
+from catalog.search.pinyin import readings, search_words, segment_words, split_syllables
 from catalog.search.text import fold, is_han, runs
 
-GROUP_WEIGHT = {"t": 10, "n": 8, "s": 5, "r": 4, "u": 3}
+GROUP_WEIGHT = {"t": 10, "o": 7, "n": 8, "s": 5, "r": 4, "u": 3}
 FIELDS = {
-    "title": ("t",), "author": ("n",), "subject": ("s",), "series": ("r",),
+    "title": ("t", "o"), "author": ("n",), "subject": ("s",), "series": ("r",),
     "publisher": ("u",), "isbn": (), "clc": (),
-    "题名": ("t",), "著者": ("n",), "作者": ("n",), "主题": ("s",), "丛编": ("r",),
+    "题名": ("t", "o"), "著者": ("n",), "作者": ("n",), "主题": ("s",), "丛编": ("r",),
     "出版社": ("u",), "分类号": (),
 }  # fmt: skip
 _ISBN_FIELDS = {"isbn"}
@@ -77,6 +80,7 @@ class Query:
     terms: list[Term] = field(default_factory=list)
     bonuses: list[Clause] = field(default_factory=list)
     filters: list[str] = field(default_factory=list)  # tokens every hit must have
+    minimum: int = 0  # terms a hit must match (all but a few of a long query)
     han: list[str] = field(default_factory=list)  # Han text to highlight
     syllables: list[tuple[str, ...]] = field(default_factory=list)  # pinyin runs to highlight
 
@@ -105,15 +109,26 @@ def parse(text: str, vocabulary: Vocabulary | None = None) -> Query:
         if name and name not in FIELDS:
             body, name = f"{m.group('field')} {body}", ""
         groups = FIELDS.get(name, GROUPS) if name else GROUPS
-        if name and groups != ("t",):
+        if name and groups != ("t", "o"):
             only_title = False
         else:
             free.append(body)
         _add_chunk(query, body, name, groups, m.group("phrase") is not None, vocabulary)
     query.terms = query.terms[:MAX_TERMS]
+    query.minimum = minimum_match(len(query.terms))
     if query.terms and only_title:
         _add_title_bonuses(query, " ".join(free))
     return query
+
+
+def minimum_match(terms: int) -> int:
+    """Both terms of a two-term query; of longer ones all but a third (3 -> 2, 6 -> 4).
+
+    A Chinese query typed without spaces is cut into more words than the
+    reader meant as separate conditions (水稻高产栽培技术: 水稻, 高产,
+    栽培技术); hits that match more terms score higher anyway.
+    """
+    return terms if terms <= 2 else max(2, terms - terms // 3)
 
 
 def _add_chunk(
@@ -168,6 +183,9 @@ def _han_term(word: str, groups: tuple[str, ...]) -> Term:
         alternatives.append(_one(f"{g}w:{word}", 10 * w))
         bigrams = [(f"{g}b:{word[i : i + 2]}",) for i in range(len(word) - 1)]
         alternatives.append(_clause(9 * w, *bigrams))
+        parts = [p for p in search_words(word) if len(p) > 1 and p != word]
+        if parts:
+            alternatives.append(_clause(5 * w, [f"{g}w:{p}" for p in parts]))
     return Term(word, tuple(sorted(alternatives, key=lambda a: -a.weight)))
 
 
@@ -196,6 +214,7 @@ def _latin_alternatives(letters: str, g: str, typos: list[str] | None) -> list[C
         out.append(_clause(5 * w, *[(f"{g}p:{s}", f"{g}a:{s}") for s in syllables]))
     if letters.isalpha() and 2 <= len(letters) <= MAX_INITIALS:
         out.append(_one(f"{g}i:{letters}", 3 * w))
+        out.append(_one(f"{g}k:{letters}", 2 * w))
     return out
 
 

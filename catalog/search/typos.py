@@ -1,10 +1,10 @@
 """Typo tolerance for Latin-script words (拼写纠错), against the words the catalogue holds.
 
-A Latin word of five letters or more that no document contains is corrected
-to the indexed words at most one edit away (two for words of eight letters or
-more; a swap of two neighbouring letters is one edit), by RapidFuzz's OSA
-distance. The dictionary is the
-``search_words`` table, the same for every backend, so corrections agree.
+A Latin word of five letters or more also matches the indexed words at most
+one edit away (two for words of eight letters or more; swapping two letters
+next to each other is one edit), by RapidFuzz's OSA distance, at a lower
+weight than the word itself. The dictionary is the ``search_words`` table,
+the same for every backend, so corrections agree.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ class Dictionary:
     def __init__(self, ttl: float = 300.0) -> None:
         self.ttl = ttl
         self._by_length: dict[int, list[str]] = {}
-        self._words: set[str] = set()
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
 
@@ -44,16 +43,14 @@ class Dictionary:
             by_length: dict[int, list[str]] = {}
             for word in words:
                 by_length.setdefault(len(word), []).append(word)
-            self._by_length, self._words = by_length, set(words)
+            self._by_length = by_length
             self._loaded_at = time.monotonic()
 
     def corrections(self, session: Session, word: str) -> list[str]:
-        """Indexed words close to ``word`` when ``word`` itself is not indexed."""
+        """Indexed words close to ``word`` (``word`` itself left out)."""
         if len(word) < MIN_LENGTH or not word.isascii() or not word.isalpha():
             return []
         self._load(session)
-        if word in self._words:
-            return []
         limit = 2 if len(word) >= 8 else 1
         found: list[tuple[int, str]] = []
         for length in range(len(word) - limit, len(word) + limit + 1):
@@ -63,4 +60,4 @@ class Dictionary:
                 limit=MAX_CORRECTIONS,
             ):  # fmt: skip
                 found.append((int(distance), match))
-        return [w for _, w in sorted(found)[:MAX_CORRECTIONS]]
+        return [w for _, w in sorted(found) if w != word][:MAX_CORRECTIONS]
