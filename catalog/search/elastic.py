@@ -142,8 +142,12 @@ class ElasticsearchBackend:
               refresh: bool = False) -> None:  # fmt: skip
         """Index and delete in one bulk request (to the alias unless ``index`` is given)."""
         target = index or self.alias
-        helpers.bulk(self.client, self._actions(documents, deleted, target), chunk_size=1000,
-                     refresh=refresh, request_timeout=60)  # fmt: skip
+        helpers.bulk(
+            self.client.options(request_timeout=60),
+            self._actions(documents, deleted, target),
+            chunk_size=1000,
+            refresh=refresh,
+        )
 
     def _actions(self, documents: list[Document], deleted: list[int], target: str
                  ) -> Iterator[dict[str, Any]]:  # fmt: skip

@@ -222,7 +222,7 @@ JUDGED: list[tuple[str, str, Judge, Judge | None]] = [
         "histroy of chinese civilisation",
         title_is("a history of chinese civilization"),
         None,
-    ),  # noqa: E501
+    ),
     ("misspelt", "memoires du comte de parroy", title_is("mémoires du comte de paroy"), None),
     # fields and phrases (字段与短语)
     ("fields", "title:红楼梦", title_is("红楼梦"), title_has("红楼梦")),
