@@ -24,7 +24,7 @@ depends_on: str | Sequence[str] | None = None
 # spaces; ':', '_', '.', '/' and '-' are part of a token (tw:红楼梦, cl:i242.4).
 FTS = (
     "CREATE VIRTUAL TABLE search_fts USING fts5(tokens, content='search_documents', "
-    "content_rowid='record_id', detail=none, "
+    "content_rowid='record_id', detail=none, columnsize=0, "
     "tokenize=\"unicode61 remove_diacritics 0 tokenchars '_./-:'\")"
 )
 TRIGGERS = (
