@@ -143,7 +143,7 @@ class SearchRuntime:
             self._thread.join(timeout=5)
         event.remove(self.sessionmaker, "after_commit", self._after_commit)
         event.remove(self.sessionmaker, "after_rollback", self._after_rollback)
-        if delete_indices and self.elasticsearch is not None:
+        if delete_indices and self.elasticsearch is not None and self.elasticsearch.created_index:
             try:
                 self.elasticsearch.delete_all()
             except Exception:

@@ -70,6 +70,7 @@ class ElasticsearchBackend:
         self.url = url
         self.index_prefix = index_prefix
         self.alias = f"{index_prefix}-records"
+        self.created_index = False  # by this process: tests then delete their prefix's indices
         self.client = Elasticsearch(url, request_timeout=timeout, retry_on_timeout=False,
                                     max_retries=0)  # fmt: skip
 
@@ -106,6 +107,7 @@ class ElasticsearchBackend:
         settings = {"number_of_shards": 1, "number_of_replicas": 0,
                     "refresh_interval": "-1" if building else "1s"}  # fmt: skip
         self.client.indices.create(index=name, settings=settings, mappings=MAPPINGS)
+        self.created_index = True
         return name
 
     def swap_alias(self, new_index: str) -> list[str]:
