@@ -103,6 +103,8 @@ class SearchRuntime:
             self.dictionary.invalidate()
         if report.elasticsearch_down:
             self._down_until = time.monotonic() + DOWN_SECONDS
+        elif self.elasticsearch is not None:
+            self._down_until = 0.0  # it took the batch: searches may use it again
         return report
 
     def wake(self) -> None:
