@@ -1,7 +1,7 @@
 """search: embedded index (documents, facets, words; FTS5 on SQLite, GIN on PostgreSQL)
 
 Revision ID: 0005
-Revises: 0003 (until circulation's 0004 lands on main)
+Revises: 0004
 Create Date: 2026-12-01 09:40:00
 
 The FTS5 virtual table and its triggers (SQLite) and the GIN index
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
