@@ -38,7 +38,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(search_admin.bp)
     csrf.exempt(health.bp)
     api.init_app(app)
-    for name in ("points", "records", "patrons", "me", "search", "api-docs"):
+    for name in (
+        "points",
+        "records",
+        "patrons",
+        "me",
+        "circulation",
+        "holds",
+        "policies",
+        "search",
+        "api-docs",
+    ):
         csrf.exempt(app.blueprints[name])
     cli.init_app(app)
     app.cli.add_command(labels.barcodes_group)

@@ -298,9 +298,41 @@ def demo_load(seed: int, scale: float, admin_password: str, if_empty: bool, loc_
     click.echo(f"search: {search_runtime().drain().records} records indexed")
 
 
+circulation_group = AppGroup("circulation", help="Circulation: the daily round.")
+
+
+@circulation_group.command("daily")
+def circulation_daily() -> None:
+    """Expire holds left on hold shelves, re-target waiting holds, drop old retry keys.
+
+    Safe to run twice a day (or from cron every hour): a second run changes nothing.
+    """
+    from app.desk import network_root
+    from app.idempotency import forget_old
+    from circulation.desk import Desk
+    from circulation.hold_service import daily_round
+
+    with unit_of_work() as session:
+        desk = Desk(network_root(session), "system:daily")
+        report = daily_round(session, desk)
+        forgotten = forget_old(session, desk.now)
+    for hold, routing in report.expired:
+        where = ""
+        if routing is not None:
+            where = routing.action + (
+                f" -> {routing.destination.code}" if routing.destination else ""
+            )
+        copy = hold.copy.barcode if hold.copy else "-"
+        click.echo(f"expired hold {hold.id} at {hold.pickup_point.code}: copy {copy} {where}")
+    click.echo(
+        f"{len(report.expired)} holds expired, {report.retargeted} holds given a copy, "
+        f"{report.notices} notices, {forgotten} old retry keys dropped"
+    )
+
+
 def init_app(app: Flask) -> None:
     groups = (db_group, network_group, patrons_group, users_group, tokens_group, catalog_group,
-              demo_group)  # fmt: skip
+              demo_group, circulation_group)  # fmt: skip
     for group in groups:
         app.cli.add_command(group)
     app.cli.add_command(search_cli.search_group)

@@ -1,6 +1,7 @@
 """Every table of the system, imported in one place so Alembic and tests see them all."""
 
 from app.accounts import ApiToken, StaffUser
+from app.idempotency import IdempotencyKey
 from catalog.barcodes import BarcodeScheme
 from catalog.db import Base
 from catalog.network import ClosedDay, ServicePoint
@@ -8,6 +9,15 @@ from catalog.records import Copy, ImportBatch, Record, RecordSource
 from catalog.search.outbox import SearchOutbox
 from catalog.search.store import SearchDocument, SearchFacet, SearchWord
 from circulation.ledger import LedgerEntry
+from circulation.models import (
+    Fine,
+    Hold,
+    Loan,
+    PatronBlock,
+    PatronNotice,
+    Policy,
+    Transit,
+)
 from circulation.patrons import Patron
 
 __all__ = [
@@ -16,9 +26,16 @@ __all__ = [
     "Base",
     "ClosedDay",
     "Copy",
+    "Fine",
+    "Hold",
+    "IdempotencyKey",
     "ImportBatch",
     "LedgerEntry",
+    "Loan",
     "Patron",
+    "PatronBlock",
+    "PatronNotice",
+    "Policy",
     "Record",
     "RecordSource",
     "SearchDocument",
@@ -27,4 +44,5 @@ __all__ = [
     "SearchWord",
     "ServicePoint",
     "StaffUser",
+    "Transit",
 ]

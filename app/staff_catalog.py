@@ -30,7 +30,9 @@ from catalog.isbn import normalise_isbn
 from catalog.marc.text import MarcTextError, TextProblem
 from catalog.network import all_points
 from catalog.records import Copy, ImportBatch, Record
-from circulation.copy_status import SETTABLE, change_status
+from circulation import lost
+from circulation.copy_status import SETTABLE
+from circulation.desk import Desk
 
 bp = Blueprint("staff_catalog", __name__, url_prefix="/staff")
 
@@ -256,13 +258,9 @@ def set_status(barcode: str) -> ResponseReturnValue:
     check_scope(copy.home_point.code)
     principal = current_principal()
     assert principal is not None
-    change_status(
-        session,
-        copy,
-        request.form.get("status", ""),
-        reason=request.form.get("reason", ""),
-        point_id=copy.current_point_id,
-        actor=principal.actor,
+    desk = Desk(copy.current_point, principal.actor)
+    lost.set_status(
+        session, desk, copy, request.form.get("status", ""), request.form.get("reason", "")
     )
     session.commit()
     flash(

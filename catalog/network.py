@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from catalog.db import Base, Timestamped
@@ -62,6 +62,8 @@ class ServicePoint(Timestamped, Base):
     population: Mapped[int] = mapped_column(default=0)
     address: Mapped[str] = mapped_column(String(300), default="")
     opening_days: Mapped[str] = mapped_column(String(7), default=ALL_WEEKDAYS)
+    # The point and its subtree share stock (浮动馆藏): a copy returned anywhere in it stays there.
+    floating: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     parent: Mapped[ServicePoint | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[ServicePoint]] = relationship(back_populates="parent")

@@ -12,7 +12,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, Timestamped, utcnow
@@ -110,7 +110,12 @@ class ImportBatch(Base):
 
 
 class Copy(Timestamped, Base):
-    """One physical item with its own barcode (单册)."""
+    """One physical item with its own barcode (单册).
+
+    ``version`` makes every ORM update of a copy conditional on the version
+    it read: two counters changing one copy at the same moment cannot both
+    win (the loser's update matches no row and is refused).
+    """
 
     __tablename__ = "copies"
 
@@ -127,7 +132,10 @@ class Copy(Timestamped, Base):
     price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     date_added: Mapped[dt.date] = mapped_column(default=dt.date.today, index=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("record_sources.id"))
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     record: Mapped[Record] = relationship(back_populates="copies")
     home_point: Mapped[ServicePoint] = relationship(foreign_keys=[home_point_id])
     current_point: Mapped[ServicePoint] = relationship(foreign_keys=[current_point_id])
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (read once by the mapper)

@@ -1,17 +1,24 @@
 """Status changes of a copy outside loans: withdrawn, lost, missing, damaged, and back again.
 
 Each change is a circulation event with a reason and a date, written to the
-ledger in the same transaction (rules STATUS-1..5 in docs/circulation.md).
+ledger in the same transaction (rules STATUS-1..7 in docs/circulation.md;
+a copy on loan declared lost is circulation/lost.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.db import utcnow
 from catalog.errors import Conflict, DomainError
 from catalog.records import Copy, CopyStatus
+from circulation.desk import Desk
+from circulation.fines import waive
 from circulation.ledger import LedgerEvent, append
+from circulation.models import Fine, FineKind
 
 SETTABLE = (
     CopyStatus.AVAILABLE,
@@ -29,7 +36,14 @@ class InvalidStatus(DomainError):
 
 
 def change_status(
-    session: Session, copy: Copy, status: str, *, reason: str, point_id: int, actor: str
+    session: Session,
+    copy: Copy,
+    status: str,
+    *,
+    reason: str,
+    point_id: int,
+    actor: str,
+    at: dt.datetime | None = None,
 ) -> Copy:
     """Set a copy's status with its reason; a copy out on loan must be returned first."""
     if status not in [s.value for s in SETTABLE]:
@@ -46,17 +60,59 @@ def change_status(
         raise Conflict(
             f"copy {copy.barcode} is already {status}", f"图书 {copy.barcode} 已是该状态"
         )
+    return apply_status(session, copy, status, reason=reason, point_id=point_id, actor=actor, at=at)
+
+
+def apply_status(
+    session: Session,
+    copy: Copy,
+    status: str,
+    *,
+    reason: str,
+    point_id: int,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> Copy:
+    """Write a status already checked by the caller, with its ledger row."""
     previous = copy.status
     copy.status = status
     copy.status_reason = reason.strip()
-    copy.status_changed_at = utcnow()
+    copy.status_changed_at = at or utcnow()
+    if status == CopyStatus.AVAILABLE:
+        copy.current_point_id = point_id
     append(
         session,
         LedgerEvent.STATUS_CHANGED,
         point_id=point_id,
         actor=actor,
         copy_id=copy.id,
+        copy_home_point_id=copy.home_point_id,
         details={"from": previous, "to": status, "reason": copy.status_reason},
+        at=copy.status_changed_at,
     )
     session.flush()
+    return copy
+
+
+def restore_found(session: Session, desk: Desk, copy: Copy, reason: str) -> Copy:
+    """STATUS-4 and STATUS-7: a lost or missing copy turned up; an unpaid lost charge is waived.
+
+    What was paid stays paid (a refund is a cash matter for the desk).
+    """
+    change_status(
+        session,
+        copy,
+        CopyStatus.AVAILABLE,
+        reason=reason,
+        point_id=desk.point.id,
+        actor=desk.actor,
+        at=desk.now,
+    )
+    charges = session.scalars(
+        select(Fine).where(
+            Fine.copy_id == copy.id, Fine.kind == FineKind.LOST, Fine.closed_at.is_(None)
+        )
+    )
+    for fine in charges:
+        waive(session, desk, fine, "copy found / 图书已找回")
     return copy

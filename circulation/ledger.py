@@ -4,7 +4,9 @@ Each circulation event is one row with its time, the point where it
 happened, who did it (a staff account or a terminal) and the copy and
 patron concerned. Rows are never updated or deleted: the migration installs
 database triggers that refuse UPDATE and DELETE on both SQLite and
-PostgreSQL, so figures can always be recomputed from history.
+PostgreSQL, so figures can always be recomputed from history. The one
+change allowed is erasing the patron link of an old row (LEDGER-3, privacy);
+the patron's home point stays, so figures by patron's home point survive it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ class LedgerEvent(enum.StrEnum):
     TRANSIT_SENT = "transit_sent"
     TRANSIT_RECEIVED = "transit_received"
     STATUS_CHANGED = "status_changed"
+    FINE_CHARGED = "fine_charged"
+    FINE_PAID = "fine_paid"
+    FINE_WAIVED = "fine_waived"
+    PATRON_BLOCKED = "patron_blocked"
+    PATRON_UNBLOCKED = "patron_unblocked"
+    HOLD_PICKUP_CHANGED = "hold_pickup_changed"
 
 
 class LedgerEntry(Base):
@@ -47,6 +55,9 @@ class LedgerEntry(Base):
     actor: Mapped[str] = mapped_column(String(100))
     copy_id: Mapped[int | None] = mapped_column(ForeignKey("copies.id"), index=True)
     patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id"), index=True)
+    # Attribution at the time of the event, kept even when the copy moves or the patron is erased.
+    copy_home_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
+    patron_home_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -58,6 +69,8 @@ def append(
     actor: str,
     copy_id: int | None = None,
     patron_id: int | None = None,
+    copy_home_point_id: int | None = None,
+    patron_home_point_id: int | None = None,
     details: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> LedgerEntry:
@@ -69,6 +82,8 @@ def append(
         actor=actor,
         copy_id=copy_id,
         patron_id=patron_id,
+        copy_home_point_id=copy_home_point_id,
+        patron_home_point_id=patron_home_point_id,
         details=details or {},
     )
     session.add(entry)

@@ -24,6 +24,10 @@ from catalog.network import ServicePoint
 # for the counter (fast enough to check at a kiosk, and to import thousands).
 PIN_HASH_METHOD = "pbkdf2:sha256:30000"
 
+# Patron categories (读者类型). ``institution`` is a collective card (集体证) held by a village
+# bookshop, a class or a work unit; such cards often have hundreds of books out at once.
+PATRON_CATEGORIES = ("adult", "child", "senior", "student", "staff", "institution", "other")
+
 
 class PatronStatus(enum.StrEnum):
     ACTIVE = "active"  # 正常

@@ -26,10 +26,9 @@ from stdnum.cn import ric
 
 from catalog.errors import InvalidFile, RowError
 from catalog.network import all_points
-from circulation.patrons import Patron, hash_id_number
+from circulation.patrons import PATRON_CATEGORIES, Patron, hash_id_number
 
 REQUIRED_COLUMNS = ("card", "name", "category", "home", "pin")
-PATRON_CATEGORIES = ("adult", "child", "senior", "student", "staff", "other")
 CARD_PATTERN = re.compile(r"^[A-Za-z0-9]{1,64}$")
 PIN_PATTERN = re.compile(r"^\d{4,8}$")
 PHONE_PATTERN = re.compile(r"^[0-9+\-]{5,20}$")

@@ -104,6 +104,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     if run_url:
         url, drop = scratch_postgres_database(run_url)
         upgrade(url)
+        _capture_seeds(url)
         yield url
         drop()
     else:
@@ -112,8 +113,23 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield f"sqlite:///{path}"
 
 
+_SEEDS: dict[str, list[dict]] = {}
+
+
+def _capture_seeds(url: str) -> None:
+    """Rows the migrations themselves insert (the network default circulation rule)."""
+    engine = create_engine(normalise_database_url(url))
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in connection.execute(table.select())]
+            if rows:
+                _SEEDS[table.name] = rows
+    engine.dispose()
+
+
 def _fresh_database(template_url: str, tmp_path: Path) -> str:
-    """Each test starts from an empty schema: a copied SQLite file, or truncated tables."""
+    """Each test starts from a just-migrated database: a copied SQLite file, or truncated
+    tables with the migrations' own rows put back."""
     if template_url.startswith("sqlite"):
         target = tmp_path / "tongjie.db"
         shutil.copy(template_url[len("sqlite:///") :], target)
@@ -122,6 +138,13 @@ def _fresh_database(template_url: str, tmp_path: Path) -> str:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in Base.metadata.sorted_tables:
+            if table.name in _SEEDS:
+                connection.execute(table.insert(), _SEEDS[table.name])
+                connection.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                    f" (SELECT max(id) FROM {table.name}))"
+                ))  # fmt: skip
     engine.dispose()
     return template_url
 
@@ -150,9 +173,14 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def db(app: Flask) -> Iterator:
-    """A session inside an app context, for arranging and checking state."""
-    with app.app_context():
-        yield get_session()
+    """A session of its own, for arranging and checking state.
+
+    Not inside an app context: requests made by the test client then get
+    their own context (their own session, caller and language), as in production.
+    """
+    session = app.extensions["tongjie.sessionmaker"]()
+    yield session
+    session.close()
 
 
 @pytest.fixture

@@ -31,3 +31,28 @@ def test_ledger_2_append_only_update_and_delete_refused(db, network):
     entry = db.scalar(select(LedgerEntry))
     assert entry.actor == "staff:test"
     assert entry.details == {"from": "available", "to": "missing"}
+
+
+def test_ledger_3_only_erasing_the_patron_link_is_allowed(db, network):
+    from circulation.patrons import Patron
+
+    point = point_by_code(db, "QX01")
+    patron = Patron(card="2000000009", name="赵六", category="adult", home_point=point)
+    db.add(patron)
+    db.flush()
+    append(db, LedgerEvent.CHECKOUT, point_id=point.id, actor="staff:test", patron_id=patron.id,
+           patron_home_point_id=point.id, details={"loan_id": 1})  # fmt: skip
+    db.commit()
+
+    with pytest.raises(DBAPIError, match="append-only"):  # erasing and changing something else
+        db.execute(update(LedgerEntry).values(patron_id=None, actor="staff:other"))
+    db.rollback()
+    with pytest.raises(DBAPIError, match="append-only"):  # pointing the row at someone else
+        db.execute(update(LedgerEntry).values(patron_home_point_id=None))
+    db.rollback()
+    db.execute(update(LedgerEntry).values(patron_id=None))
+    db.commit()
+    entry = db.scalar(select(LedgerEntry))
+    assert entry.patron_id is None
+    assert entry.patron_home_point_id == point.id  # figures by patron's home point survive
+    assert entry.details == {"loan_id": 1}

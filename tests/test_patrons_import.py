@@ -87,7 +87,7 @@ def test_bad_rows_refused_with_line_numbers_and_nothing_imported(app, network, t
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors == [
         "error: bad.csv:3: name: required",
-        "error: bad.csv:3: category: 'visitor' is not one of adult, child, senior, student, staff, other",
+        "error: bad.csv:3: category: 'visitor' is not one of adult, child, senior, student, staff, institution, other",
         "error: bad.csv:3: home: no service point with code 'NOWHERE'; import the network first",
         "error: bad.csv:3: pin: must be 4-8 digits (or empty for no self-service PIN)",
         "error: bad.csv:3: id_number: not a valid 18-character resident ID number"

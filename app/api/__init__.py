@@ -18,12 +18,12 @@ class TongjieApi(Api):  # type: ignore[misc]
 
 
 def init_app(app: Flask) -> None:
-    from app.api import me, patrons, points, records, search
+    from app.api import circulation, holds, me, patrons, points, policies, records, search
 
     api = TongjieApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "tongjie tokens create"}
     )
-    for module in (points, records, patrons, me, search):
+    for module in (points, records, patrons, me, circulation, holds, policies, search):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["tongjie.public_endpoints"].add("api-docs.openapi_json")

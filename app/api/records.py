@@ -16,7 +16,8 @@ from catalog import cataloguing
 from catalog.errors import NotFound
 from catalog.network import ServicePoint
 from catalog.records import Copy, Record
-from circulation.copy_status import change_status
+from circulation.desk import Desk
+from circulation.lost import set_status
 
 blp = Blueprint("records", __name__, description="Union catalogue records and copies (书目与馆藏)")
 
@@ -316,13 +317,15 @@ def move_copy(data: dict[str, Any], barcode: str) -> dict[str, Any]:
 @blp.response(200, CopySchema)
 @allow(*COPY_EDITORS)
 def set_copy_status(data: dict[str, Any], barcode: str) -> dict[str, Any]:
-    """Withdraw a copy or mark it lost, missing or damaged (or back on the shelf), with a reason."""
+    """Withdraw a copy or mark it lost, missing or damaged (or back on the shelf), with a reason.
+
+    A copy on loan may be declared lost: the loan closes and the price is charged (STATUS-6).
+    """
     session = get_session()
     copy = cataloguing.get_copy(session, barcode)
     check_point_scope(copy.home_point)
     at = cataloguing.get_point(session, data["at"]) if data["at"] else copy.current_point
-    change_status(session, copy, data["status"], reason=data["reason"], point_id=at.id,
-                  actor=_principal().actor)  # fmt: skip
+    set_status(session, Desk(at, _principal().actor), copy, data["status"], data["reason"])
     session.commit()
     return copy_payload(copy)
 

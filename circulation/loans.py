@@ -1,0 +1,341 @@
+"""Checkout, renewal and check-in (借、续、还): borrow anywhere, return anywhere (通借通还).
+
+Each function is one unit of work in the caller's transaction and returns a
+receipt; a refusal raises before anything is written (and the caller rolls
+back). The rules are numbered in docs/circulation.md; comments name them.
+Nothing here reads or waits for the search engine: the copy's change reaches
+search through the outbox (catalog/search/outbox.py) after commit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from catalog.records import Copy, CopyStatus, Record
+from circulation.blocks import block_reasons, loan_counts
+from circulation.copy_status import restore_found
+from circulation.desk import Desk
+from circulation.errors import CirculationRefused, CopyNotFound, PatronBlocked, PatronNotFound
+from circulation.fines import charge, overdue_amount
+from circulation.holds import target
+from circulation.ledger import LedgerEvent, append
+from circulation.models import OPEN_HOLD, PROMISED, FineKind, Hold, HoldStatus, Loan
+from circulation.patrons import Patron
+from circulation.policies import due_date, resolve
+from circulation.receipts import (
+    CheckoutReceipt,
+    CopyRef,
+    FineRef,
+    HoldRef,
+    LoanRef,
+    Note,
+    PatronRef,
+    PointRef,
+)
+from circulation.routing import release
+from circulation.transits import close, open_transit
+from circulation.tree import NetworkTree
+
+NOT_IN_CIRCULATION = (CopyStatus.WITHDRAWN, CopyStatus.IN_PROCESSING, CopyStatus.DAMAGED)
+STATUS_ZH = {"withdrawn": "已剔旧注销", "in_processing": "加工中", "damaged": "破损待修"}
+
+
+def find_patron(session: Session, card: str) -> Patron:
+    patron = session.scalar(select(Patron).where(Patron.card == card))
+    if patron is None:
+        raise PatronNotFound(card)
+    return patron
+
+
+def find_copy(session: Session, barcode: str) -> Copy:
+    """The copy, locked for this transaction (PostgreSQL), with what receipts show."""
+    copy = session.scalar(
+        select(Copy)
+        .where(Copy.barcode == barcode)
+        .options(
+            joinedload(Copy.record).load_only(Record.id, Record.title), joinedload(Copy.home_point)
+        )
+        .with_for_update(of=Copy)
+    )
+    if copy is None:
+        raise CopyNotFound(barcode)
+    return copy
+
+
+def open_loan(session: Session, copy: Copy) -> Loan | None:
+    return session.scalar(
+        select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)).with_for_update()
+    )
+
+
+def loan_ref(loan: Loan, patron: Patron | None, point_code: str, days_overdue: int = 0) -> LoanRef:
+    return LoanRef(
+        loan.id,
+        PatronRef.of(patron) if patron else None,
+        loan.due_date,
+        loan.renewals,
+        loan.checked_out_at,
+        point_code,
+        days_overdue,
+    )
+
+
+def hold_ref(hold: Hold) -> HoldRef:
+    return HoldRef(
+        hold.id,
+        PatronRef.of(hold.patron) if hold.patron else None,
+        PointRef.of(hold.pickup_point),
+        hold.status,
+        hold.shelf_until,
+    )
+
+
+def refuse_out_of_circulation(copy: Copy) -> None:
+    if copy.status in NOT_IN_CIRCULATION:
+        raise CirculationRefused(
+            "copy_not_in_circulation",
+            f"copy {copy.barcode} is {copy.status}: it cannot circulate",
+            f"图书 {copy.barcode} {STATUS_ZH[copy.status]}，不能流通",
+            status=copy.status,
+        )
+
+
+def checkout(
+    session: Session, desk: Desk, card: str, barcode: str, *, override: str | None = None
+) -> CheckoutReceipt:
+    """Lend a copy at the desk's point (CHECKOUT-1..11). Every refusal comes before any write."""
+    tree = NetworkTree.load(session)
+    patron = find_patron(session, card)
+    copy = find_copy(session, barcode)
+    policy = resolve(session, tree, desk.point.id, patron.category, copy.item_type)
+    counts = loan_counts(session, patron.id, desk.today)
+    reasons = block_reasons(session, patron, policy, desk.today, counts)
+    if reasons:  # CHECKOUT-2
+        raise PatronBlocked(reasons)
+    if not policy.lendable:  # CHECKOUT-3
+        raise CirculationRefused(
+            "not_lendable",
+            f"{copy.item_type} items are for use in the library only",
+            f"{copy.item_type} 类文献仅限馆内阅览，不外借",
+        )
+    refuse_out_of_circulation(copy)  # CHECKOUT-4
+    override = (override or "").strip() or None
+    previous = open_loan(session, copy) if copy.status == CopyStatus.ON_LOAN else None
+    if previous is not None:  # CHECKOUT-5
+        _refuse_loaned(previous, patron, override)
+    limited = policy.max_loans_item_type
+    count = counts.open if limited is None else _open_loans_of_type(session, patron, limited)
+    if count >= policy.max_loans:  # CHECKOUT-7
+        raise CirculationRefused(
+            "loan_limit",
+            f"the card has {count} loans, the most allowed",
+            f"该读者已借 {count} 册，已达上限",
+            limit=policy.max_loans,
+        )
+    promise, own_hold = _promises(session, copy, patron, override)  # CHECKOUT-8.2
+    notes: list[Note] = []
+    if previous is not None:
+        close_loan(session, desk, None, previous, copy, outcome="returned")
+        notes.append(Note("previous_loan_closed", "the previous loan of this copy was closed",
+                          "该书之前的借阅已结束"))  # fmt: skip
+    elif copy.status in (CopyStatus.LOST, CopyStatus.MISSING):  # CHECKOUT-6
+        restore_found(session, desk, copy, "found at a checkout")
+        notes.append(Note("restored", "the copy was lost or missing and is restored",
+                          "该书原登记为遗失或丢失待查，已恢复"))  # fmt: skip
+    notes.extend(_correct_whereabouts(session, desk, tree, copy))  # CHECKOUT-1.1, 1.2
+    loan = Loan(copy_id=copy.id, patron_id=patron.id, point_id=desk.point.id,
+                checked_out_at=desk.now, renewals=0,
+                due_date=due_date(session, desk.point, desk.today, policy.loan_days))  # fmt: skip
+    session.add(loan)
+    copy.status, copy.current_point_id = CopyStatus.ON_LOAN, desk.point.id
+    session.flush()
+    details: dict[str, object] = {"loan_id": loan.id, "due_date": loan.due_date.isoformat()}
+    if override:
+        details["override"] = override
+    append(session, LedgerEvent.CHECKOUT, point_id=desk.point.id, actor=desk.actor,
+           copy_id=copy.id, copy_home_point_id=copy.home_point_id, patron_id=patron.id,
+           patron_home_point_id=patron.home_point_id, details=details, at=desk.now)  # fmt: skip
+    if promise is not None:  # CHECKOUT-8
+        notes.append(_requeue(session, tree, promise))
+    if own_hold is not None:  # CHECKOUT-9
+        _fill(session, desk, tree, own_hold, copy, patron, notes)
+    return CheckoutReceipt(loan_ref(loan, patron, desk.point.code), CopyRef.of(copy),
+                           PointRef.of(desk.point), notes)  # fmt: skip
+
+
+def _open_loans_of_type(session: Session, patron: Patron, item_type: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count(Loan.id))
+            .join(Copy, Copy.id == Loan.copy_id)
+            .where(
+                Loan.patron_id == patron.id,
+                Loan.returned_at.is_(None),
+                Copy.item_type == item_type,
+            )
+        )
+        or 0
+    )
+
+
+def _refuse_loaned(loan: Loan, patron: Patron, override: str | None) -> None:
+    """CHECKOUT-5: the system has this copy on loan, yet it is in front of the librarian."""
+    if loan.patron_id == patron.id:
+        raise CirculationRefused(
+            "already_on_loan",
+            "this patron has the copy already: renew it instead",
+            "该读者已借此书，如需延长请办理续借",
+        )
+    if override is None:
+        raise CirculationRefused(
+            "on_loan_to_other",
+            "the copy is on loan to another card: check it in first, "
+            "or lend it anyway with a reason",
+            "该书登记为其他读者借出：请先归还，或填写原因后强制借出",
+        )
+
+
+def _promises(
+    session: Session, copy: Copy, patron: Patron, override: str | None
+) -> tuple[Hold | None, Hold | None]:
+    """Another reader's hold this copy is promised to, and the borrower's own hold on the title.
+
+    CHECKOUT-8.2: a trapped copy (hold shelf, in transit for a hold) is refused without an
+    override; a copy merely targeted (on a pull list) is not.
+    """
+    promise = session.scalar(
+        select(Hold).where(Hold.copy_id == copy.id, Hold.status.in_(PROMISED)).with_for_update()
+    )
+    if promise is not None and promise.patron_id == patron.id:
+        promise = None
+    if promise is not None and promise.status != HoldStatus.TARGETED and override is None:
+        until = promise.shelf_until.isoformat() if promise.shelf_until else ""
+        raise CirculationRefused(
+            "on_hold_for_other",
+            f"kept for another reader's hold (pickup {promise.pickup_point.code} {until}); "
+            "lend it anyway only with a reason",
+            f"该书为其他读者预约保留（{promise.pickup_point.name} {until}），如需借出请填写原因",
+            hold_id=promise.id,
+        )
+    own = session.scalar(
+        select(Hold)
+        .where(
+            Hold.patron_id == patron.id,
+            Hold.record_id == copy.record_id,
+            Hold.status.in_(OPEN_HOLD),
+        )
+        .with_for_update()
+    )
+    return promise, own
+
+
+def _correct_whereabouts(session: Session, desk: Desk, tree: NetworkTree, copy: Copy) -> list[Note]:
+    """CHECKOUT-1.1 and 1.2: the book is here, whatever the system believed."""
+    transit = open_transit(session, copy.id)
+    if transit is not None:
+        close(session, desk, transit, "checked_out")
+        return [Note("transit_closed", f"it was in transit to {transit.to_point.code}: closed",
+                     f"该书原在送往 {transit.to_point.name} 的途中，已结束在途")]  # fmt: skip
+    if copy.current_point_id != desk.point.id:
+        where = tree[copy.current_point_id]
+        return [Note("whereabouts_corrected", f"the system had it at {where.code}: corrected",
+                     f"系统记录该书在 {where.name}，已更正为本馆")]  # fmt: skip
+    return []
+
+
+def _requeue(session: Session, tree: NetworkTree, promise: Hold) -> Note:
+    """CHECKOUT-8.1: the other reader's hold goes back to the queue and gets another copy."""
+    promise.status, promise.copy = HoldStatus.WAITING, None
+    session.flush()
+    other = target(session, tree, promise)
+    if other is not None:
+        return Note("hold_requeued", f"another reader's hold gets copy {other.barcode}",
+                    f"其他读者的预约改由 {other.barcode} 满足")  # fmt: skip
+    return Note("hold_requeued", "another reader's hold waits for the next copy returned",
+                "其他读者的预约改为等待下一册归还的图书")  # fmt: skip
+
+
+def _fill(
+    session: Session,
+    desk: Desk,
+    tree: NetworkTree,
+    hold: Hold,
+    copy: Copy,
+    patron: Patron,
+    notes: list[Note],
+) -> None:
+    """CHECKOUT-9: the patron's hold on the title is filled by this loan."""
+    other = session.get(Copy, hold.copy_id) if hold.copy_id not in (None, copy.id) else None
+    was = hold.status
+    hold.status, hold.closed_at, hold.copy = HoldStatus.FILLED, desk.now, copy
+    session.flush()
+    append(
+        session,
+        LedgerEvent.HOLD_FILLED,
+        point_id=desk.point.id,
+        actor=desk.actor,
+        copy_id=copy.id,
+        copy_home_point_id=copy.home_point_id,
+        patron_id=patron.id,
+        patron_home_point_id=patron.home_point_id,
+        details={"hold_id": hold.id},
+        at=desk.now,
+    )
+    notes.append(
+        Note("hold_filled", "the reader's hold on this title is filled", "该读者的预约已满足")
+    )
+    if other is not None:
+        routing = release(session, desk, tree, other, was, hold.pickup_point)
+        if routing is not None and routing.action != "shelve":
+            where = routing.destination.code if routing.destination else hold.pickup_point.code
+            notes.append(
+                Note(
+                    "other_copy_released",
+                    f"copy {other.barcode} kept for this hold is released "
+                    f"({routing.action} {where})",
+                    f"为该预约保留的 {other.barcode} 已释放",
+                )
+            )
+
+
+def close_loan(
+    session: Session, desk: Desk, tree: NetworkTree | None, loan: Loan, copy: Copy, *, outcome: str
+) -> tuple[int, FineRef | None]:
+    """Close a loan at the desk; with a tree, charge the overdue fine (FINE-1).
+
+    Returns the days overdue and the fine charged, if any.
+    """
+    loan.returned_at, loan.return_point_id, loan.outcome = desk.now, desk.point.id, outcome
+    days_overdue = max(0, (desk.today - loan.due_date).days)
+    patron = loan.patron
+    fine_ref = None
+    if tree is not None and patron is not None and days_overdue > 0:
+        policy = resolve(session, tree, loan.point_id, patron.category, copy.item_type)
+        amount = overdue_amount(policy, days_overdue)
+        if amount > 0:
+            row = charge(
+                session,
+                desk,
+                patron,
+                FineKind.OVERDUE,
+                amount,
+                loan=loan,
+                copy=copy,
+                note=f"{days_overdue} days overdue",
+            )
+            fine_ref = FineRef(row.id, row.kind, row.amount)
+    append(
+        session,
+        LedgerEvent.CHECKIN,
+        point_id=desk.point.id,
+        actor=desk.actor,
+        copy_id=copy.id,
+        copy_home_point_id=copy.home_point_id,
+        patron_id=loan.patron_id,
+        patron_home_point_id=patron.home_point_id if patron else None,
+        details={"loan_id": loan.id, "days_overdue": days_overdue, "outcome": outcome},
+        at=desk.now,
+    )
+    session.flush()
+    return days_overdue, fine_ref
