@@ -26,6 +26,7 @@ from catalog import cataloguing
 from catalog.network import all_points, point_by_code
 from catalog.records import NOT_HELD, Copy
 from catalog.search.service import FILTERS, InvalidSearch
+from circulation.models import Loan
 
 bp = Blueprint("opac", __name__)
 POINT_COOKIE = "tj_point"
@@ -113,7 +114,8 @@ def _pages(args: dict[str, Any], total: int) -> dict[str, int | None]:
 @bp.route("/records/<int:record_id>")
 @public
 def record_page(record_id: int) -> ResponseReturnValue:
-    """A record with its copies per point, read live from the database (not from the index)."""
+    """A record with its copies per point, read live from the database (not from the index):
+    call number, status, and the due date of a copy on loan."""
     session = get_session()
     record = cataloguing.get_record(session, record_id)
     copies = list(
@@ -129,7 +131,11 @@ def record_page(record_id: int) -> ResponseReturnValue:
         entry = by_point.setdefault(c.current_point.code, {"point": c.current_point, "copies": []})
         entry["copies"].append(c)
     groups = sorted(by_point.values(), key=lambda g: (g["point"].code != point, g["point"].code))
+    open_loans = select(Loan.copy_id, Loan.due_date).where(
+        Loan.copy_id.in_([c.id for c in copies]), Loan.returned_at.is_(None)
+    )
+    due = {copy_id: due_date for copy_id, due_date in session.execute(open_loans)}
     for g in groups:
         g["copies"].sort(key=lambda c: (c.status != "available", c.call_number, c.barcode))
     return render_template("opac/record.html", record=record, groups=groups, point=point,
-                           points=all_points(session), copies=len(copies))  # fmt: skip
+                           points=all_points(session), copies=len(copies), due=due)  # fmt: skip

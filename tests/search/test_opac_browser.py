@@ -6,6 +6,7 @@ Set TONGJIE_SCREENSHOTS=DIR to keep screenshots at 390 px (phone) and
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from collections.abc import Iterator
@@ -15,11 +16,14 @@ from werkzeug.serving import make_server
 
 from catalog.network import point_by_code
 from catalog.records import Copy, CopyStatus, Record
+from circulation.models import Loan
+from circulation.patrons import Patron
 from tests.test_pages_browser import no_horizontal_overflow
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 KIOSK = {"width": 1024, "height": 768}
+DUE = dt.date(2026, 12, 30)
 
 
 @pytest.fixture
@@ -29,6 +33,8 @@ def opac_url(app, network, db, index_now) -> Iterator[str]:
               ("红楼梦人物论", ["王昆仑"], "I207.411", "2004"),
               ("红楼梦诗词曲赋鉴赏", ["蔡义江"], "I207.411", "2001"),
               ("水稻高产栽培技术", ["李明"], "S511", "2015")]  # fmt: skip
+    reader = Patron(card="20000001", name="读者甲", category="adult", home_point=points["QX01V01"])
+    db.add(reader)
     n = 0
     for title, authors, clc, year in titles:
         record = Record(title=title, authors=authors, clc=clc, pub_year=year, language="chi",
@@ -36,8 +42,11 @@ def opac_url(app, network, db, index_now) -> Iterator[str]:
         for code, status in (("QX", CopyStatus.AVAILABLE), ("QX01V01", CopyStatus.ON_LOAN),
                              ("QX02", CopyStatus.AVAILABLE)):  # fmt: skip
             n += 1
-            db.add(Copy(barcode=f"3100{n:06d}", record=record, home_point=points[code],
-                        current_point=points[code], status=status, call_number=f"{clc}/{n}"))  # fmt: skip
+            copy = Copy(barcode=f"3100{n:06d}", record=record, home_point=points[code],
+                        current_point=points[code], status=status, call_number=f"{clc}/{n}")  # fmt: skip
+            db.add(copy)
+            if status == CopyStatus.ON_LOAN:
+                db.add(Loan(copy=copy, patron=reader, point_id=points[code].id, due_date=DUE))
     db.commit()
     index_now()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -89,6 +98,8 @@ def test_facet_narrows_and_my_library_comes_first(browser, opac_url):
     page.goto(opac_url + "/search?q=红楼梦")
     page.locator("aside.facets summary", has_text="中图法大类").click()
     page.locator("aside.facets").get_by_role("link", name="I 文学").click()
+    page.wait_for_url("**clc=I**")
+    page.wait_for_selector("li.hit")
     assert page.locator("li.hit").count() == 3
     page.get_by_label("我的图书馆").select_option(label="石桥镇分馆")
     page.wait_for_url("**point=QX02**")
@@ -110,6 +121,8 @@ def test_record_page_lists_copies_per_point(browser, opac_url, viewport):
     assert sections.count() == 3
     village = page.locator('section[data-point="QX01V01"]')
     assert "借出" in village.inner_text() and "I207.411/" in village.inner_text()
+    assert village.locator("td.due").inner_text() == "2026-12-30"
+    assert page.locator('section[data-point="QX"] td.due').inner_text() == "—"
     assert no_horizontal_overflow(page)
     shot(page, f"opac-record-{viewport['width']}")
     page.close()
