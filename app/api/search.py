@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from flask import Response, after_this_request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -150,8 +152,22 @@ def hit_payload(outcome: Outcome) -> list[dict[str, Any]]:
 @blp.response(200, SearchResponseSchema)
 @public
 def search(args: dict[str, Any]) -> dict[str, Any]:
-    """Search records; each hit shows copies held and on the shelf per point, live."""
+    """Search records; each hit shows copies held and on the shelf per point, live.
+
+    The Server-Timing header gives the search engine's own time (``engine``,
+    when it reports one) and this request's whole time (``app``), in ms.
+    """
+    started = time.perf_counter()
     outcome = run_search(args)
+
+    @after_this_request
+    def timing(response: Response) -> Response:
+        parts = [f"app;dur={(time.perf_counter() - started) * 1000:.1f}"]
+        if outcome.result.engine_ms is not None:
+            parts.insert(0, f"engine;dur={outcome.result.engine_ms:.1f}")
+        response.headers["Server-Timing"] = ", ".join(parts)
+        return response
+
     return {
         "total": outcome.result.total,
         "page": args["page"],
