@@ -217,7 +217,7 @@ def build_catalogue(url: str, records: int, copies: int, loc: int) -> None:
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
-        load_demo(session, seed=2026, scale=0.001, admin_password="bench", id_key="bench")
+        load_demo(session, seed=2026, scale=0.001, admin_password="bench-password", id_key="bench")
         session.commit()
         corpus = loc_corpus(CACHE)
         path = corpus if loc >= 250_000 else first_records(corpus, loc, CACHE)
