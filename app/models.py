@@ -7,7 +7,7 @@ from catalog.db import Base
 from catalog.network import ClosedDay, ServicePoint
 from catalog.records import Copy, ImportBatch, Record, RecordSource
 from catalog.search.outbox import SearchOutbox
-from catalog.search.store import SearchDocument, SearchFacet, SearchWord
+from catalog.search.store import SearchDocument, SearchWord
 from circulation.ledger import LedgerEntry
 from circulation.models import (
     Fine,
@@ -39,7 +39,6 @@ __all__ = [
     "Record",
     "RecordSource",
     "SearchDocument",
-    "SearchFacet",
     "SearchOutbox",
     "SearchWord",
     "ServicePoint",

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.errors import DomainError
@@ -145,20 +145,19 @@ def availability(
             per[record_id][point_id] = found
         return found
 
-    held_rows = session.execute(
-        select(Copy.record_id, Copy.home_point_id, func.count(Copy.id))
-        .where(Copy.record_id.in_(record_ids), Copy.status.not_in([s.value for s in NOT_HELD]))
-        .group_by(Copy.record_id, Copy.home_point_id)
+    # One look-up by record (the copies' record_id index); counted here.
+    rows = session.execute(
+        select(Copy.record_id, Copy.home_point_id, Copy.current_point_id, Copy.status).where(
+            Copy.record_id.in_(record_ids)
+        )
     )
-    for record_id, point_id, count in held_rows:
-        entry(record_id, point_id)["held"] = int(count)
-    shelf_rows = session.execute(
-        select(Copy.record_id, Copy.current_point_id, func.count(Copy.id))
-        .where(Copy.record_id.in_(record_ids), Copy.status == CopyStatus.AVAILABLE.value)
-        .group_by(Copy.record_id, Copy.current_point_id)
-    )
-    for record_id, point_id, count in shelf_rows:
-        entry(record_id, point_id)["on_shelf"] = int(count)
+    not_held = {s.value for s in NOT_HELD}
+    for record_id, home_id, current_id, status in rows:
+        if status in not_held:
+            continue
+        entry(record_id, home_id)["held"] += 1
+        if status == CopyStatus.AVAILABLE.value:
+            entry(record_id, current_id)["on_shelf"] += 1
     return {
         rid: sorted(
             by_point.values(),

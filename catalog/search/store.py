@@ -2,18 +2,18 @@
 
 ``search_documents`` holds one row per record: its tokens (for SQLite the
 text an FTS5 table indexes, for PostgreSQL a ``tsvector`` with a GIN index),
-and the values results are sorted by. ``search_facets`` holds the facet
-values of each document, ``search_words`` every Latin word indexed (for typo
-tolerance). The FTS5 table ``search_fts`` (SQLite) and the GIN index
-(PostgreSQL) are made by migration 0005 only: SQLAlchemy has no model for an
-FTS5 table, and tests/test_migrations.py names them as its only exclusions.
+the values results are sorted by and its facet values. ``search_words``
+holds every Latin word indexed (for typo tolerance). The FTS5 table
+``search_fts`` (SQLite) and the GIN index (PostgreSQL) are made by migration
+0005 only: SQLAlchemy has no model for an FTS5 table, and
+tests/test_migrations.py names them as its only exclusions.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,17 +33,8 @@ class SearchDocument(Base):
     year: Mapped[int | None]
     held: Mapped[int] = mapped_column(default=0)
     title_length: Mapped[int] = mapped_column(default=0)
+    facets: Mapped[str] = mapped_column(Text, default="")  # pt:QX01 cc:I ln:chi ...
     display: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class SearchFacet(Base):
-    """One facet value of one document (``pt:QX01``, ``cc:I``, ``ln:chi``, ``it:book``...)."""
-
-    __tablename__ = "search_facets"
-    __table_args__ = (Index("ix_search_facets_value_record", "value", "record_id"),)
-
-    record_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    value: Mapped[str] = mapped_column(String(80), primary_key=True)
 
 
 class SearchWord(Base):

@@ -1,4 +1,4 @@
-"""search: embedded index (documents, facets, words; FTS5 on SQLite, GIN on PostgreSQL)
+"""search: embedded index (documents, words; FTS5 on SQLite, GIN on PostgreSQL)
 
 Revision ID: 0005
 Revises: 0004
@@ -49,16 +49,10 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=True),
         sa.Column("held", sa.Integer(), nullable=False),
         sa.Column("title_length", sa.Integer(), nullable=False),
+        sa.Column("facets", sa.Text(), nullable=False),
         sa.Column("display", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("record_id", name=op.f("pk_search_documents")),
     )
-    op.create_table(
-        "search_facets",
-        sa.Column("record_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("value", sa.String(length=80), nullable=False),
-        sa.PrimaryKeyConstraint("record_id", "value", name=op.f("pk_search_facets")),
-    )
-    op.create_index("ix_search_facets_value_record", "search_facets", ["value", "record_id"])
     op.create_table(
         "search_words",
         sa.Column("word", sa.String(length=64), nullable=False),
@@ -84,6 +78,4 @@ def downgrade() -> None:
     with op.batch_alter_table("search_outbox", schema=None) as batch_op:
         batch_op.drop_column("embedded_done")
     op.drop_table("search_words")
-    op.drop_index("ix_search_facets_value_record", table_name="search_facets")
-    op.drop_table("search_facets")
     op.drop_table("search_documents")

@@ -330,26 +330,29 @@ def load_test(port: int, clients: int, requests: int, queries: list[str]) -> dic
 # ------------------------------------------------------------------- embedded
 
 
-def bench_embedded(records: int) -> None:
+def bench_embedded(records: int, keep: Path | None) -> None:
+    """``keep``: build the database there once and reuse it (for tuning the queries)."""
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
-        print(f"building {records:,} records on SQLite", flush=True)
-        build_catalogue(url, records, records * 5, loc=records // 4)
-        engine = make_engine(url)
-        with Session(engine) as session:
-            started = time.perf_counter()
-            count = Indexer().reindex(session)
-            seconds = time.perf_counter() - started
-        engine.dispose()
-        result: dict[str, Any] = {
-            "records": count,
-            "reindex": {"seconds": round(seconds, 1), "records_per_second": round(count / seconds)},
-            "database_mb": round(Path(tmp, "bench.db").stat().st_size / 1e6),
-        }
+        path = keep or Path(tmp) / "bench.db"
+        url = f"sqlite:///{path}"
+        result: dict[str, Any] = {}
+        if not path.exists():
+            print(f"building {records:,} records on SQLite", flush=True)
+            build_catalogue(url, records, records * 5, loc=records // 4)
+            engine = make_engine(url)
+            with Session(engine) as session:
+                started = time.perf_counter()
+                count = Indexer().reindex(session)
+                seconds = time.perf_counter() - started
+            engine.dispose()
+            result["records"] = count
+            result["reindex"] = {"seconds": round(seconds, 1),
+                                 "records_per_second": round(count / seconds)}  # fmt: skip
+        result["database_mb"] = round(path.stat().st_size / 1e6)
         print(result, flush=True)
         server = Server(url, None, "bench", workers=4)
         try:
-            result["search"] = load_test(server.port, clients=4, requests=4000, queries=QUERIES)
+            result["search"] = load_test(server.port, clients=4, requests=2000, queries=QUERIES)
         finally:
             server.stop()
     save("embedded", result)
@@ -427,11 +430,12 @@ def main() -> None:
     parser.add_argument("--records", type=int)
     parser.add_argument("--copies", type=int, default=5_000_000)
     parser.add_argument("--heap", default="4g")
+    parser.add_argument("--keep", type=Path, help="embedded: keep (and reuse) the database here")
     args = parser.parse_args()
     if args.what == "analysis":
         bench_analysis()
     elif args.what == "embedded":
-        bench_embedded(args.records or 100_000)
+        bench_embedded(args.records or 100_000, args.keep)
     else:
         bench_elasticsearch(args.records or 1_000_000, args.copies, args.heap)
 
