@@ -122,16 +122,22 @@ class EmbeddedBackend:
             f"SELECT h.id, h.score, d.title_length, d.held, d.year, d.sort_title, d.facets "
             f"FROM ({hits_sql}) h JOIN search_documents d ON d.record_id = h.id"
         )
-        rows = list(self.session.execute(text(sql), params).all())
+        rows = self._fetch(sql, params)
         rows.sort(key=_SORT_KEYS.get(request.sort, _SORT_KEYS["relevance"]))
         page = rows[request.offset : request.offset + request.size]
-        counts = Counter(value for row in rows for value in row[6].split())
+        counts = Counter(" ".join(row[6] for row in rows).split())
         wanted = select(SearchDocument.record_id, SearchDocument.display).where(
             SearchDocument.record_id.in_([row[0] for row in page])
         )
         displays = {record_id: display for record_id, display in self.session.execute(wanted)}
         hits = [Hit(row[0], float(row[1]), _json(displays.get(row[0]))) for row in page]
         return SearchResult(len(rows), hits, facets_from_counts(dict(counts)))
+
+    def _fetch(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        """Rows straight from the driver: thousands of hits, and no use for Row objects."""
+        driver = self.session.connection().connection.driver_connection
+        assert driver is not None
+        return list(driver.execute(sql, params).fetchall())
 
     def _search_postgres(self, request: SearchRequest) -> SearchResult:
         params: dict[str, Any] = {}
@@ -209,7 +215,9 @@ def _sqlite_hits(query: Query, params: dict[str, Any]) -> str:
                 f"WHERE search_fts MATCH :m{i}_{j}"
             )
         terms.append(f"SELECT id, max(w) AS w FROM ({' UNION ALL '.join(parts)}) GROUP BY id")
-    if terms:
+    if len(terms) == 1:
+        sql = terms[0]
+    elif terms:
         params["minimum"] = query.minimum or len(terms)
         sql = (
             f"SELECT id, sum(w) AS w FROM ({' UNION ALL '.join(terms)}) "

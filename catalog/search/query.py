@@ -21,7 +21,8 @@ structure, so they rank alike. Weights are a kind weight times a field weight:
 | initials with a polyphone read another way | 2 | | | |
 
 A run of Latin letters is tried as a word, as pinyin and as initials, in that
-order of weight. Whole title typed exactly: 200 (as written), 120 (as pinyin),
+order of weight (pinyin and initials in titles, names and subjects only).
+Whole title typed exactly: 200 (as written), 120 (as pinyin),
 40 (as initials). ISBN 200, call number 120, CLC class 100.
 """
 
@@ -44,6 +45,9 @@ from catalog.search.pinyin import readings, search_words, segment_words, split_s
 from catalog.search.text import fold, is_han, runs
 
 GROUP_WEIGHT = {"t": 10, "o": 7, "n": 8, "s": 5, "r": 4, "u": 3}
+# Pinyin and initials are tried on titles, names and subjects; a series or a
+# publisher is looked for by its characters (fewer alternatives, faster).
+PINYIN_GROUPS = ("t", "o", "n", "s")
 FIELDS = {
     "title": ("t", "o"), "author": ("n",), "subject": ("s",), "series": ("r",),
     "publisher": ("u",), "isbn": (), "clc": (),
@@ -206,6 +210,8 @@ def _latin_alternatives(letters: str, g: str, typos: list[str] | None) -> list[C
     out = [_one(f"{g}w:{letters}", 10 * w)]
     if typos:
         out.append(_clause(6 * w, [f"{g}w:{t}" for t in typos]))
+    if g not in PINYIN_GROUPS:
+        return out
     syllables = split_syllables(letters)
     if syllables:
         if len(syllables) > 1:

@@ -28,13 +28,14 @@ class SearchDocument(Base):
     __tablename__ = "search_documents"
 
     record_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    tokens: Mapped[Any] = mapped_column(TOKENS_TYPE)
     sort_title: Mapped[str] = mapped_column(String(200), default="")
     year: Mapped[int | None]
     held: Mapped[int] = mapped_column(default=0)
     title_length: Mapped[int] = mapped_column(default=0)
     facets: Mapped[str] = mapped_column(Text, default="")  # pt:QX01 cc:I ln:chi ...
     display: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Last: SQLite reads a row's columns in order, and the tokens run to kilobytes.
+    tokens: Mapped[Any] = mapped_column(TOKENS_TYPE)
 
 
 class SearchWord(Base):

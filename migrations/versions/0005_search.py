@@ -44,13 +44,14 @@ def upgrade() -> None:
     op.create_table(
         "search_documents",
         sa.Column("record_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("tokens", postgresql.TSVECTOR() if postgres else sa.Text(), nullable=False),
         sa.Column("sort_title", sa.String(length=200), nullable=False),
         sa.Column("year", sa.Integer(), nullable=True),
         sa.Column("held", sa.Integer(), nullable=False),
         sa.Column("title_length", sa.Integer(), nullable=False),
         sa.Column("facets", sa.Text(), nullable=False),
         sa.Column("display", sa.JSON(), nullable=False),
+        # Last: a long value, which the sort and facet columns must not sit behind.
+        sa.Column("tokens", postgresql.TSVECTOR() if postgres else sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("record_id", name=op.f("pk_search_documents")),
     )
     op.create_table(
