@@ -195,13 +195,22 @@ def _json(value: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------- SQLite FTS5
 
 
-def _fts(clause_groups: Iterable[Iterable[str]]) -> str:
-    """An FTS5 MATCH expression: groups ANDed, the tokens of a group ORed, each token quoted."""
+def _expression(groups: Iterable[Iterable[str]], quote: str, any_: str, all_: str) -> str:
+    """Groups joined by ``all_``, the tokens of a group by ``any_``, each token quoted.
+
+    Tokens never hold a quote or a backslash (analysis.py makes them), so
+    quoting is all they need, in FTS5 MATCH and in tsquery input alike.
+    """
     parts = []
-    for group in clause_groups:
-        tokens = [f'"{t}"' for t in group]
-        parts.append(tokens[0] if len(tokens) == 1 else "(" + " OR ".join(tokens) + ")")
-    return " AND ".join(parts)
+    for group in groups:
+        tokens = [f"{quote}{t}{quote}" for t in group]
+        parts.append(tokens[0] if len(tokens) == 1 else "(" + any_.join(tokens) + ")")
+    return all_.join(parts)
+
+
+def _fts(groups: Iterable[Iterable[str]]) -> str:
+    """An FTS5 MATCH expression."""
+    return _expression(groups, '"', " OR ", " AND ")
 
 
 def _sqlite_hits(query: Query, params: dict[str, Any]) -> str:
@@ -254,13 +263,9 @@ def _sqlite_bonus(bonuses: list[Clause], params: dict[str, Any]) -> str | None:
 # ----------------------------------------------------------- PostgreSQL text search
 
 
-def _tsquery(clause_groups: Iterable[Iterable[str]]) -> str:
-    """A tsquery in its input syntax: each token a quoted lexeme, taken as it is."""
-    parts = []
-    for group in clause_groups:
-        tokens = [f"'{t}'" for t in group]
-        parts.append(tokens[0] if len(tokens) == 1 else "(" + " | ".join(tokens) + ")")
-    return " & ".join(parts)
+def _tsquery(groups: Iterable[Iterable[str]]) -> str:
+    """A tsquery in its input syntax (lexemes quoted are taken as they are)."""
+    return _expression(groups, "'", " | ", " & ")
 
 
 def _postgres_hits(query: Query, params: dict[str, Any]) -> str:
