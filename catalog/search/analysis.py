@@ -36,6 +36,7 @@ from catalog.search.text import fold, is_han, runs
 GROUPS = ("t", "o", "n", "s", "r", "u")
 MAX_INITIALS = 12  # longest run of initials indexed from one word start
 MAX_SUGGEST = 24
+UNREAD = "\0"  # stands for a character without a reading in a string of initials
 _CLC = re.compile(r"(?<![A-Z0-9])(?:[A-Z][A-Z]?\d[\d.]*|[A-Z]{1,2}(?=$|[-;,\s/]))")
 _CALL_KEEP = re.compile(r"[^a-z0-9./\-]")
 
@@ -86,17 +87,18 @@ def _add_han(
     tokens.update(f"{group}c:{ch}" for ch in chars)
     if len(per_char) != len(chars):
         return
-    for rs in per_char:
-        tokens.add(f"{group}p:{rs[0]}")
-        tokens.update(f"{group}a:{r}" for r in rs[1:])
-    initials = "".join(rs[0][0] for rs in per_char)
+    for rs in per_char:  # a character pypinyin cannot read has no readings: it is skipped
+        if rs:
+            tokens.add(f"{group}p:{rs[0]}")
+            tokens.update(f"{group}a:{r}" for r in rs[1:])
+    initials = "".join(rs[0][0] if rs else UNREAD for rs in per_char)
     position = 0
     for run in han_runs:
         for word in segment_words(run):
             syllables = per_char[position : position + len(word)]
-            if len(word) > 1:
+            if len(word) > 1 and all(syllables):
                 tokens.add(f"{group}j:{''.join(rs[0] for rs in syllables)}")
-            start = initials[position : position + MAX_INITIALS]
+            start = initials[position : position + MAX_INITIALS].split(UNREAD)[0]
             tokens.update(f"{group}i:{start[:n]}" for n in range(2, len(start) + 1))
             for variant in _alternate_initials(start, per_char[position : position + MAX_INITIALS]):
                 tokens.update(f"{group}k:{variant[:n]}" for n in range(2, len(variant) + 1))
@@ -138,7 +140,7 @@ def han_syllables(parts: list[str], own_pinyin: str | None) -> list[tuple[str, s
         if is_han(p[0]):
             per_char.extend(readings(p))
     per_char = with_record_pinyin(chars, own_pinyin, per_char)
-    if len(per_char) != len(chars):
+    if len(per_char) != len(chars) or not all(per_char):
         return None
     out: list[tuple[str, str]] = []
     position = 0

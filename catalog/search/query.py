@@ -257,6 +257,9 @@ def _mixed_term(query: Query, body: str, parts: list[str], groups: tuple[str, ..
     for p in parts:
         if is_han(p[0]):
             rs = readings(p)
+            if not all(rs):  # a character without a reading: Han and Latin as typed only
+                syllables, initials = None, "?"
+                break
             syllables = None if syllables is None else [*syllables, *(r[0] for r in rs)]
             initials += "".join(r[0][0] for r in rs)
         else:
@@ -276,7 +279,7 @@ def _mixed_term(query: Query, body: str, parts: list[str], groups: tuple[str, ..
             alternatives.append(
                 _clause(7 * w, *chars, *[(f"{g}p:{s}", f"{g}a:{s}") for s in syllables])
             )
-        if 2 <= len(initials) <= MAX_INITIALS:
+        if 2 <= len(initials) <= MAX_INITIALS and initials.isalpha():
             alternatives.append(_clause(3 * w, *chars, (f"{g}i:{initials}",)))
     query.han.extend("".join(han_chars))
     if syllables:

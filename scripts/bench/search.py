@@ -24,6 +24,7 @@ file comes from the pymarc 5.4.0 sdist (bench-data/, never committed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -383,7 +384,9 @@ def bench_elasticsearch(records: int, copies: int, heap: str) -> None:
         result["catalogue_build_seconds"] = round(time.perf_counter() - started)
         es = ElasticsearchBackend(node.url, "bench", timeout=30)
         engine = make_engine(url)
-        with Session(engine) as session:
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(engine.dispose)
+            session = cleanup.enter_context(Session(engine))
             result["records"] = session.scalar(select(func.count(Record.id)))
             result["copies"] = session.scalar(select(func.count(Copy.id)))
             started = time.perf_counter()
@@ -405,7 +408,6 @@ def bench_elasticsearch(records: int, copies: int, heap: str) -> None:
                 server.stop()
             print(result["search"], flush=True)
             result["catch_up"] = catch_up(session, es)
-        engine.dispose()
     finally:
         node.cleanup()
         drop()

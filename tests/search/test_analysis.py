@@ -94,3 +94,10 @@ def test_clc_numbers_are_searchable_by_prefix_and_call_numbers_whole():
 def test_title_sort_key_is_pinyin():
     assert sort_key("红楼梦", None) == "hong lou meng"
     assert sort_key("阿Q正传", None).startswith("a q")
+
+
+def test_a_character_without_a_reading_leaves_the_rest_of_the_pinyin():
+    tokens = field_tokens("t", ["\u9fd0中国"])  # 鿐: too new for pypinyin
+    assert {"tc:\u9fd0", "tp:zhong", "tp:guo", "tw:中国"} <= tokens
+    assert title_tokens("\u9fd0中国", None) >= {"tx:\u9fd0中国"}
+    assert sort_key("\u9fd0", None) == "\u9fd0"
