@@ -108,7 +108,7 @@ def _add_han(
 def _alternate_initials(primary: str, per_char: list[tuple[str, ...]]) -> set[str]:
     """Initials with one polyphonic character read another way (朝花夕拾: zhxs beside chxs)."""
     variants = set()
-    for i, rs in enumerate(per_char):
+    for i, rs in enumerate(per_char[: len(primary)]):
         for reading in rs[1:]:
             if reading[0] != primary[i]:
                 variants.add(primary[:i] + reading[0] + primary[i + 1 :])
