@@ -6,9 +6,18 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from app import api, auth, db, errors, i18n, labels, search
 from app.auth import current_principal
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:...>`` in URLs: a number beyond 64 bits matches no route (404), never an overflow."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -16,6 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.config import from_environment, instance_secret, static_settings
 
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(static_settings())
     app.config.update(from_environment(app.instance_path))
     app.config.update(overrides or {})
@@ -27,11 +37,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
 
-    from app import cli, health, opac, pages, search_admin, staff_catalog
+    from app import (
+        cli,
+        counter,
+        health,
+        opac,
+        pages,
+        search_admin,
+        staff_catalog,
+        staff_policies,
+    )
 
     csrf = CSRFProtect(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(staff_catalog.bp)
+    app.register_blueprint(counter.bp)
+    app.register_blueprint(staff_policies.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(labels.bp)
     app.register_blueprint(opac.bp)

@@ -47,6 +47,30 @@ LABELS = {
     "damaged": lazy_gettext("damaged"),
     "lost": lazy_gettext("lost"),
     "withdrawn": lazy_gettext("withdrawn"),
+    # holds
+    "waiting": lazy_gettext("waiting in the queue"),
+    "targeted": lazy_gettext("being fetched from a shelf"),
+    "ready": lazy_gettext("ready for pickup"),
+    "filled": lazy_gettext("collected"),
+    "cancelled": lazy_gettext("cancelled"),
+    "expired": lazy_gettext("not collected in time"),
+    # fines and transits
+    "overdue": lazy_gettext("overdue fine"),
+    "manual": lazy_gettext("other charge"),
+    "hold": lazy_gettext("for a hold"),
+    "home": lazy_gettext("back home"),
+    "rotation": lazy_gettext("rotation"),
+    # patrons
+    "active": lazy_gettext("valid"),
+    "blocked": lazy_gettext("blocked"),
+    "card_lost": lazy_gettext("card reported lost"),
+    "closed": lazy_gettext("closed"),
+    "adult": lazy_gettext("adult"),
+    "child": lazy_gettext("child"),
+    "senior": lazy_gettext("senior"),
+    "student": lazy_gettext("student"),
+    "staff": lazy_gettext("staff"),
+    "institution": lazy_gettext("collective card"),
 }
 
 

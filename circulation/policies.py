@@ -179,37 +179,30 @@ def save_rule(session: Session, values: dict[str, Any], rule: Policy | None = No
             "网络默认规则适用于全部范围；如需更具体的规则请新建",
         )
     check_rule_values(values, is_default=is_default)
-    target = rule or Policy()
-    for key, value in values.items():
-        setattr(target, key, value)
-    if (
-        rule is None
-        and target.point_id is None
-        and not (target.patron_category or target.item_type)
-    ):
+    scope = {
+        key: values.get(key, getattr(rule, key) if rule is not None else None)
+        for key in ("point_id", "patron_category", "item_type")
+    }
+    if rule is None and not any(scope.values()):
         raise Conflict(
             "the network default exists already: change it", "网络默认规则已存在，请直接修改"
         )
     duplicate = session.scalar(
         select(Policy.id).where(
-            Policy.point_id.is_(None)
-            if target.point_id is None
-            else Policy.point_id == target.point_id,
-            Policy.patron_category.is_(None)
-            if target.patron_category is None
-            else Policy.patron_category == target.patron_category,
-            Policy.item_type.is_(None)
-            if target.item_type is None
-            else Policy.item_type == target.item_type,
-            Policy.id != (target.id or 0),
+            *(getattr(Policy, key).is_(None) if value is None else getattr(Policy, key) == value
+              for key, value in scope.items()),
+            Policy.id != (rule.id if rule is not None else 0),
         )
-    )
+    )  # fmt: skip
     if duplicate is not None:
         raise Conflict(
             f"a rule for this point, category and item type exists already (rule {duplicate})",
             f"该服务点、读者类型和文献类型的规则已存在（规则 {duplicate}）",
             rule=duplicate,
         )
+    target = rule or Policy()
+    for key, value in values.items():
+        setattr(target, key, value)
     session.add(target)
     session.flush()
     return target

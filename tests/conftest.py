@@ -12,14 +12,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.db import get_session
@@ -47,6 +50,34 @@ def require_service(name: str) -> str:
             pytest.fail(reason + " [CI=true: services must run]")
         pytest.skip(reason)
     return url
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(executable):
+        reason = "Debian's chromium is not installed (scripts/test installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " [CI=true]")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
 
 
 def require_shared_data() -> Path:
@@ -229,3 +260,22 @@ def make_token(app: Flask, network: None):
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free local port for a real browser; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def screenshot(page, name: str) -> None:
+    """Save a screenshot when TONGJIE_SCREENSHOTS names a folder (to look at the pages)."""
+    folder = os.environ.get("TONGJIE_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)

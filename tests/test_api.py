@@ -92,3 +92,37 @@ def test_copy_lookup_for_staff(client, db, make_token):
     librarian = make_token("branch_librarian", scope="QX01")
     body = client.get("/api/v1/copies/QX-available-0", headers=bearer(librarian)).json
     assert body["home"] == "QX" and body["status"] == "available"
+
+
+def test_api_2_what_a_fuzzer_found_is_a_4xx(client, db, make_token):
+    """Numbers beyond 64 bits, a MARC delimiter in a title, a repeated closed day: 4xx, not 500."""
+    admin = bearer(make_token("network_admin"))
+    record = add_copies(db, "QX", 1)
+    assert client.get(f"/api/v1/records/{2**70}").status_code == 404
+    merge = client.post(f"/api/v1/records/{record.id}/merge", json={"other": 2**70}, headers=admin)
+    assert merge.status_code == 422
+    delimiter = client.post("/api/v1/records", json={"title": "红\x1f楼梦"}, headers=admin)
+    assert delimiter.status_code == 422
+    assert "control characters" in str(delimiter.json["error"]["details"])
+    twice = {"closed_days": [{"day": "2027-01-01"}, {"day": "2027-01-01", "reason": "元旦"}]}
+    response = client.patch("/api/v1/points/QX", json=twice, headers=admin)
+    assert response.status_code == 422 and "2027-01-01" in str(response.json["error"]["details"])
+    once = {"closed_days": [{"day": "2027-01-01", "reason": "元旦"}]}
+    assert client.patch("/api/v1/points/QX", json=once, headers=admin).status_code == 200
+    again = {"closed_days": [{"day": "2027-01-01", "reason": "新年"}, {"day": "2027-02-17"}]}
+    body = client.patch("/api/v1/points/QX", json=again, headers=admin).json
+    assert [(c["day"], c["reason"]) for c in body["closed_days"]] == [
+        ("2027-01-01", "新年"), ("2027-02-17", "")]  # fmt: skip
+    huge = client.patch("/api/v1/points/QX", json={"population": 2**40}, headers=admin)
+    assert huge.status_code == 422
+
+
+def test_api_2_a_rule_moved_onto_another_rules_scope_is_a_conflict(client, make_token):
+    admin = bearer(make_token("network_admin"))
+    first = client.post("/api/v1/policies", json={"item_type": "children", "loan_days": 21},
+                        headers=admin).json  # fmt: skip
+    second = client.post("/api/v1/policies", json={"item_type": "reference", "lendable": False},
+                         headers=admin).json  # fmt: skip
+    moved = client.patch(f"/api/v1/policies/{second['id']}", json={"item_type": "children"},
+                         headers=admin)  # fmt: skip
+    assert moved.status_code == 409 and str(first["id"]) in moved.json["error"]["message"]

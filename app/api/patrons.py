@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.accounts import Role
 from app.api.actions import perform
 from app.api.circulation import AtPointSchema, principal
-from app.api.fields import Count, Text, UtcDateTime
+from app.api.fields import Count, Money, Text, UtcDateTime
 from app.api.holds import HoldSchema
 from app.auth import allow
 from app.db import get_session
@@ -112,12 +112,7 @@ class LiftInputSchema(AtPointSchema):
 
 
 class MoneyInputSchema(AtPointSchema):
-    amount = fields.Decimal(
-        load_default=None,
-        allow_none=True,
-        places=2,
-        validate=validate.Range(min=0, max=10**7, min_inclusive=False),
-    )
+    amount = Money(load_default=None, allow_none=True)
 
 
 class WaiveInputSchema(MoneyInputSchema):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.accounts import Role, require_point_scope
+from app.api.fields import Count, Text
 from app.auth import allow, current_principal, public
 from app.db import get_session
 from catalog import cataloguing
@@ -20,7 +21,7 @@ blp = Blueprint("points", __name__, description="Service points of the network (
 
 class ClosedDaySchema(Schema):
     day = fields.Date(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=200))
+    reason = Text(load_default="", validate=validate.Length(max=200))
 
 
 class PointSchema(Schema):
@@ -32,6 +33,7 @@ class PointSchema(Schema):
     population = fields.Integer()
     address = fields.String()
     opening_days = fields.String()
+    floating = fields.Boolean()
     closed_days = fields.List(fields.Nested(ClosedDaySchema))
     copies_held = fields.Integer()
     holdings_per_capita = fields.Float(allow_none=True)
@@ -46,11 +48,23 @@ class ShelfCopySchema(Schema):
 
 
 class PointUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    address = fields.String(validate=validate.Length(max=300))
-    population = fields.Integer(validate=validate.Range(min=0))
-    opening_days = fields.String(validate=validate.Regexp(r"^[1-7]{1,7}$"))
+    name = Text(validate=validate.Length(min=1, max=200))
+    address = Text(validate=validate.Length(max=300))
+    population = Count()
+    opening_days = Text(validate=validate.Regexp(r"^[1-7]{1,7}$"))
+    floating = fields.Boolean(
+        metadata={"description": "the point and its subtree share stock (CHECKIN-2.2)"}
+    )
     closed_days = fields.List(fields.Nested(ClosedDaySchema))
+
+    @validates_schema
+    def _one_entry_per_day(self, data: dict[str, Any], **_: Any) -> None:
+        days = [c["day"] for c in data.get("closed_days") or []]
+        repeated = sorted({d.isoformat() for d in days if days.count(d) > 1})
+        if repeated:
+            raise ValidationError(
+                {"closed_days": [f"each day once: {', '.join(repeated)} given more than once"]}
+            )
 
 
 def point_payload(point: ServicePoint, copies_held: int) -> dict[str, Any]:
@@ -63,10 +77,26 @@ def point_payload(point: ServicePoint, copies_held: int) -> dict[str, Any]:
         "population": point.population,
         "address": point.address,
         "opening_days": point.opening_days,
+        "floating": point.floating,
         "closed_days": [{"day": c.day, "reason": c.reason} for c in point.closed_days],
         "copies_held": copies_held,
         "holdings_per_capita": per_capita(copies_held, point.population),
     }
+
+
+def set_closed_days(point: ServicePoint, wanted: dict[Any, str]) -> None:
+    """Make the point's closed dates ``wanted`` (day -> reason), keeping rows for days that stay.
+
+    Replacing the whole list would insert a day again before deleting its old row, which the
+    one-row-per-point-and-day constraint refuses.
+    """
+    kept = [c for c in point.closed_days if c.day in wanted]
+    for row in kept:
+        row.reason = wanted[row.day]
+    have = {c.day for c in kept}
+    point.closed_days = kept + [
+        ClosedDay(day=day, reason=reason) for day, reason in wanted.items() if day not in have
+    ]
 
 
 def get_point(code: str) -> ServicePoint:
@@ -125,6 +155,6 @@ def update_point(changes: dict[str, Any], code: str) -> dict[str, Any]:
     for key, value in changes.items():
         setattr(point, key, value)
     if closed is not None:
-        point.closed_days = [ClosedDay(day=c["day"], reason=c["reason"]) for c in closed]
+        set_closed_days(point, {c["day"]: c["reason"] for c in closed})
     session.commit()
     return point_payload(point, copies_held_by_point(session).get(point.id, 0))

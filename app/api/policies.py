@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from app.accounts import Role
-from app.api.fields import Count, Text, UtcDateTime
+from app.api.fields import Count, Money, Text, UtcDateTime
 from app.api.points import get_point
 from app.auth import allow
 from app.db import get_session
@@ -20,7 +20,6 @@ from circulation.resolved import resolved_table
 blp = Blueprint("policies", __name__, description="Circulation rules (流通规则)")
 
 READERS = (Role.NETWORK_ADMIN, Role.BRANCH_LIBRARIAN)
-MONEY = {"places": 2, "as_string": True, "validate": validate.Range(min=0, max=100000)}
 
 
 class RuleSettings(Schema):
@@ -29,10 +28,10 @@ class RuleSettings(Schema):
     max_loans = Count(allow_none=True, validate=validate.Range(min=0, max=100000))
     max_holds = Count(allow_none=True, validate=validate.Range(min=0, max=1000))
     hold_shelf_days = Count(allow_none=True, validate=validate.Range(min=1, max=365))
-    fine_per_day = fields.Decimal(allow_none=True, **MONEY)
-    fine_cap = fields.Decimal(allow_none=True, **MONEY)
+    fine_per_day = Money(allow_none=True, as_string=True)
+    fine_cap = Money(allow_none=True, as_string=True)
     overdue_block_items = Count(allow_none=True, validate=validate.Range(min=0, max=100000))
-    fine_block_amount = fields.Decimal(allow_none=True, **MONEY)
+    fine_block_amount = Money(allow_none=True, as_string=True)
     lendable = fields.Boolean(allow_none=True)
     note = Text(validate=validate.Length(max=300))
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts import Principal, Role, require_point_scope
+from app.api.fields import Id, Money, Text
 from app.auth import allow, current_principal, public
 from app.db import get_session
 from catalog import cataloguing
@@ -66,78 +67,78 @@ class RecordSchema(Schema):
     sources = fields.List(fields.Nested(SourceSchema))
 
 
-def _text(**kwargs: Any) -> fields.String:
-    return fields.String(allow_none=True, validate=validate.Length(max=2000), **kwargs)
+def _text(**kwargs: Any) -> Text:
+    return Text(allow_none=True, validate=validate.Length(max=2000), **kwargs)
 
 
 class RecordInputSchema(Schema):
     """The common fields of the cataloguing form; MARC is written from them."""
 
-    title = fields.String(validate=validate.Length(min=1, max=2000))
+    title = Text(validate=validate.Length(min=1, max=2000))
     title_pinyin = _text()
     other_title = _text()
     responsibility = _text()
-    authors = fields.List(fields.String(validate=validate.Length(min=1, max=200)))
-    authors_pinyin = fields.List(fields.String(validate=validate.Length(max=400)))
+    authors = fields.List(Text(validate=validate.Length(min=1, max=200)))
+    authors_pinyin = fields.List(Text(validate=validate.Length(max=400)))
     edition = _text()
     publisher = _text()
     pub_place = _text()
-    pub_year = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{4}$"))
+    pub_year = Text(allow_none=True, validate=validate.Regexp(r"^\d{4}$"))
     extent = _text()
     series = _text()
     summary = _text()
-    subjects = fields.List(fields.String(validate=validate.Length(min=1, max=200)))
-    clc = fields.String(allow_none=True, validate=validate.Length(max=64))
-    language = fields.String(allow_none=True, validate=validate.Regexp(r"^[a-z]{3}$"))
-    isbns = fields.List(fields.String(validate=validate.Length(min=1, max=100)))
+    subjects = fields.List(Text(validate=validate.Length(min=1, max=200)))
+    clc = Text(allow_none=True, validate=validate.Length(max=64))
+    language = Text(allow_none=True, validate=validate.Regexp(r"^[a-z]{3}$"))
+    isbns = fields.List(Text(validate=validate.Length(min=1, max=100)))
     price = _text()
 
 
 class RecordCreateSchema(RecordInputSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    flavour = fields.String(load_default="unimarc", validate=validate.OneOf(["unimarc", "marc21"]))
+    title = Text(required=True, validate=validate.Length(min=1, max=2000))
+    flavour = Text(load_default="unimarc", validate=validate.OneOf(["unimarc", "marc21"]))
 
 
 class MarcViewSchema(Schema):
-    flavour = fields.String(allow_none=True)
-    text = fields.String()
+    flavour = Text(allow_none=True)
+    text = Text()
 
 
 class MarcEditSchema(Schema):
-    text = fields.String(required=True, metadata={"description": "MARC text, docs/marc.md"})
+    text = Text(required=True, metadata={"description": "MARC text, docs/marc.md"})
 
 
 class CopyInputSchema(Schema):
-    home = fields.String(required=True)
-    barcode = fields.String(allow_none=True, validate=validate.Length(max=64))
-    call_number = fields.String(allow_none=True, validate=validate.Length(max=100))
-    item_type = fields.String(load_default="book", validate=validate.Length(min=1, max=32))
-    price = fields.Decimal(allow_none=True, places=2)
+    home = Text(required=True)
+    barcode = Text(allow_none=True, validate=validate.Length(max=64))
+    call_number = Text(allow_none=True, validate=validate.Length(max=100))
+    item_type = Text(load_default="book", validate=validate.Length(min=1, max=32))
+    price = Money(allow_none=True)
 
 
 class CopyEditSchema(Schema):
-    call_number = fields.String(validate=validate.Length(max=100))
-    item_type = fields.String(validate=validate.Length(min=1, max=32))
-    price = fields.Decimal(allow_none=True, places=2)
+    call_number = Text(validate=validate.Length(max=100))
+    item_type = Text(validate=validate.Length(min=1, max=32))
+    price = Money(allow_none=True)
 
 
 class MoveSchema(Schema):
-    to = fields.String(required=True)
+    to = Text(required=True)
 
 
 class StatusSchema(Schema):
-    status = fields.String(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=300))
-    at = fields.String(load_default=None, allow_none=True, metadata={"description": "point code"})
+    status = Text(required=True)
+    reason = Text(load_default="", validate=validate.Length(max=300))
+    at = Text(load_default=None, allow_none=True, metadata={"description": "point code"})
 
 
 class MergeSchema(Schema):
-    other = fields.Integer(required=True, metadata={"description": "record merged into this one"})
+    other = Id(required=True, metadata={"description": "record merged into this one"})
 
 
 class SplitSchema(Schema):
-    source = fields.Integer(required=True, metadata={"description": "source to split off"})
-    barcodes = fields.List(fields.String(), load_default=None)
+    source = Id(required=True, metadata={"description": "source to split off"})
+    barcodes = fields.List(Text(validate=validate.Length(min=1, max=64)), load_default=None)
 
 
 def copy_payload(copy: Copy) -> dict[str, Any]:
