@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -434,6 +435,8 @@ def catch_up(session: Session, es: ElasticsearchBackend) -> dict[str, Any]:
 
 
 def main() -> None:
+    # Stopped with SIGTERM: still stop the private node and drop the scratch database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["analysis", "embedded", "elasticsearch"])
     parser.add_argument("--records", type=int)
