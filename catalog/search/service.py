@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from catalog.errors import DomainError
 from catalog.network import ServicePoint
 from catalog.records import NOT_HELD, Copy, CopyStatus
-from catalog.search.backends import SearchRequest, SearchResult
+from catalog.search.backends import SearchBackend, SearchRequest, SearchResult
 from catalog.search.elastic import UNAVAILABLE, ElasticsearchBackend
 from catalog.search.embedded import EmbeddedBackend
 from catalog.search.highlight import highlight
@@ -79,23 +79,21 @@ def search(
     query = parse(q, lambda word: words.corrections(session, word))
     query.filters.extend(filter_tokens(filters or {}))
     request = SearchRequest(query, page, size, sort)
+    engine: SearchBackend = elasticsearch or EmbeddedBackend(session)
     degraded = False
-    if elasticsearch is not None:
-        try:
-            result = elasticsearch.search(request)
-            backend = elasticsearch.name
-        except UNAVAILABLE:
-            degraded = True
-    if elasticsearch is None or degraded:
-        result = EmbeddedBackend(session).search(request)
-        backend = EmbeddedBackend.name
+    try:
+        result = engine.search(request)
+    except UNAVAILABLE:
+        degraded = True
+        engine = EmbeddedBackend(session)
+        result = engine.search(request)
     for hit in result.hits:
         hit.display["highlight"] = str(highlight(hit.display.get("title"), query))
         vernacular = hit.display.get("vernacular_title")
         if vernacular:
             hit.display["vernacular_highlight"] = str(highlight(vernacular, query))
     avail = availability(session, [h.record_id for h in result.hits], point)
-    return Outcome(result, query, backend, degraded, avail)
+    return Outcome(result, query, engine.name, degraded, avail)
 
 
 def suggest(
