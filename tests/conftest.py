@@ -95,35 +95,6 @@ def shared() -> Path:
     return require_shared_data()
 
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    """Debian's Chromium, headless, one for the whole run (Playwright's sync API allows one)."""
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(executable):
-        reason = "Debian's chromium is not installed (scripts/test installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " [CI=true]")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield instance
-        instance.close()
-
-
 def _run_database_url() -> str:
     return os.environ.get("TONGJIE_DATABASE_URL", "")
 

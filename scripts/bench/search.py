@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench/search.py analysis
     .venv/bin/python scripts/bench/search.py embedded [--records 100000]
     .venv/bin/python scripts/bench/search.py elasticsearch [--records 1000000 --copies 5000000]
+    .venv/bin/python scripts/bench/search.py quality-loc
 
 - analysis: jieba against rjieba (speed and agreement on real titles), and
   the document build rate.
@@ -16,6 +17,8 @@
   full reindex rate; the search API under gunicorn at 20 concurrent
   clients, with Elasticsearch's own time per request (Server-Timing) and our
   overhead on top; outbox catch-up after 10,000 copy status changes.
+- quality-loc: the judged queries over the Chinese-language LoC records
+  (tests/search/judged.py, LOC_JUDGED), on the embedded index.
 
 Each prints its figures and writes bench-results/search_<name>.json. The LoC
 file comes from the pymarc 5.4.0 sdist (bench-data/, never committed).
@@ -434,11 +437,53 @@ def catch_up(session: Session, es: ElasticsearchBackend) -> dict[str, Any]:
     }
 
 
+def bench_quality_loc() -> None:
+    """The LoC part of the judged set, on the embedded index (SQLite)."""
+    from catalog.marc.reader import read_marc
+    from tests.search.judged import LOC_JUDGED, evaluate, grades, score_query
+
+    corpus = loc_corpus(CACHE)
+    chinese = CACHE / "loc-chinese.mrc"
+    if not chinese.exists():
+        with chinese.open("wb") as out:
+            for result in read_marc(corpus):
+                control = result.record.get_fields("008") if result.record is not None else []
+                if control and control[0].data[35:38] == "chi":
+                    out.write(result.raw)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/loc.db"
+        upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            session.add(ServicePoint(code="B", name="基准", kind="central", region_code="1"))
+            session.commit()
+            with tempfile.TemporaryDirectory() as reports:
+                import_file(session, chinese, location="B", report_dir=Path(reports))
+            session.commit()
+            Indexer().reindex(session)
+            records = list(session.scalars(select(Record).order_by(Record.id)))
+            judged = grades(records, LOC_JUDGED)
+            from catalog.search import service
+
+            def run(q: str) -> list[int]:
+                outcome = service.search(session, q=q, size=10)
+                return [h.record_id for h in outcome.result.hits]
+
+            scores = evaluate(run, judged, LOC_JUDGED)
+            missing = [q for _k, q, _f, _r in LOC_JUDGED if 2 not in judged[q].values()]
+            failing = {q: score_query(run(q), judged[q]) for _k, q, _f, _r in LOC_JUDGED
+                       if score_query(run(q), judged[q])[3] < 1}  # fmt: skip
+        engine.dispose()
+    result = {"records": len(records), "queries": len(LOC_JUDGED), "no_answer": missing,
+              "below_1": failing, "kinds": {k: vars(s) for k, s in scores.items()}}  # fmt: skip
+    save("quality_loc", result)
+
+
 def main() -> None:
     # Stopped with SIGTERM: still stop the private node and drop the scratch database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["analysis", "embedded", "elasticsearch"])
+    parser.add_argument("what", choices=["analysis", "embedded", "elasticsearch", "quality-loc"])
     parser.add_argument("--records", type=int)
     parser.add_argument("--copies", type=int, default=5_000_000)
     parser.add_argument("--heap", default="4g")
@@ -446,6 +491,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "analysis":
         bench_analysis()
+    elif args.what == "quality-loc":
+        bench_quality_loc()
     elif args.what == "embedded":
         bench_embedded(args.records or 100_000, args.keep)
     else:

@@ -234,6 +234,56 @@ JUDGED: list[tuple[str, str, Judge, Judge | None]] = [
 ]
 
 
+def vernacular_is(text: str) -> Judge:
+    """A Library of Congress record whose Han title (880 linked to 245) is ``text``."""
+    from catalog.search.document import linked_script
+
+    return lambda r: any(_f(t) == _f(text) for t in linked_script(r)["t"][:1])
+
+
+def vernacular_author(name: str) -> Judge:
+    from catalog.search.document import linked_script
+
+    return lambda r: any(_f(name) in _f(n) for n in linked_script(r)["n"])
+
+
+# Over the Chinese-language Library of Congress records (Han script in 880
+# fields, often traditional; the 245 is romanized pinyin). Run by
+# scripts/bench/search.py quality-loc, not in the test suite (docs/search-quality.md).
+LOC_JUDGED: list[tuple[str, str, Judge, Judge | None]] = [
+    ("words", "郭沫若日记", vernacular_is("郭沫若日记"), None),
+    ("words", "中国古都和文化", vernacular_is("中国古都和文化"), None),
+    ("words", "明清律典与条例", vernacular_is("明清律典与条例"), None),
+    ("words", "省港大罢工史", vernacular_is("省港大罷工史"), None),
+    ("traditional", "纪晓岚文集", vernacular_is("紀曉嵐文集"), None),
+    ("traditional", "台湾原住民族的历史源流", vernacular_is("台灣原住民族的歷史源流"), None),
+    ("traditional", "澳門社會問題", vernacular_is("澳門社會問題"), None),
+    ("traditional", "八年抗战之山东", vernacular_is("八年抗戰之山東"), None),
+    ("names", "迟子建", vernacular_author("迟子建"), None),
+    ("names", "史念海", vernacular_author("史念海"), None),
+    ("names", "曹书杰", vernacular_author("曹书杰"), None),
+    ("names", "钱济鄂", vernacular_author("錢濟鄂"), None),
+    ("pinyin_joined", "guomoruoriji", vernacular_is("郭沫若日记"), None),
+    ("pinyin_joined", "jixiaolanwenji", vernacular_is("紀曉嵐文集"), None),
+    ("pinyin_joined", "baiyinna", vernacular_is("白银那"), None),
+    ("pinyin_joined", "chizijian", vernacular_author("迟子建"), None),
+    ("pinyin_spaced", "luoyang shi cai zheng zhi", vernacular_is("洛阳市财政志"), None),
+    ("pinyin_spaced", "tianshui shi zhi", vernacular_is("天水市志"), None),
+    ("pinyin_spaced", "jiu si yi sheng", vernacular_is("九死一生"), None),
+    ("pinyin_spaced", "zhongguo si chou ji xie", vernacular_is("中国丝绸机械"), None),
+    ("polyphones", "chenshizeng", vernacular_is("陳師曾畫銅"), None),
+    ("polyphones", "shuangyingcelue", vernacular_is("雙嬴策略"), None),
+    ("polyphones", "yufayanjiurumen", vernacular_is("语法硏究入门"), None),
+    ("initials", "gmrrj", vernacular_is("郭沫若日记"), None),
+    ("initials", "tssz", vernacular_is("天水市志"), None),
+    ("initials", "zggdyss", vernacular_is("中国古代印刷史"), None),
+    ("mixed", "邓xp警卫", vernacular_is("邓小平和他的贴身警卫"), None),
+    ("mixed", "郭mr日记", vernacular_is("郭沫若日记"), None),
+    ("short", "九死一生", vernacular_is("九死一生"), None),
+    ("short", "白银那", vernacular_is("白银那"), None),
+]
+
+
 @dataclass
 class Scores:
     success_at_1: float
@@ -255,10 +305,10 @@ def load_supplement(session: Session) -> None:
     session.commit()
 
 
-def grades(records: list[Record]) -> dict[str, dict[int, int]]:
+def grades(records: list[Record], judged: list | None = None) -> dict[str, dict[int, int]]:
     """For each judged query, record id -> grade (2 must come first, 1 also right)."""
     out: dict[str, dict[int, int]] = {}
-    for _kind, q, first, relevant in JUDGED:
+    for _kind, q, first, relevant in judged if judged is not None else JUDGED:
         judged = {}
         for r in records:
             if first(r):
@@ -284,11 +334,11 @@ def score_query(ranked: list[int], judged: dict[int, int]) -> tuple[float, float
 
 
 def evaluate(
-    run: Callable[[str], list[int]], judged: dict[str, dict[int, int]]
+    run: Callable[[str], list[int]], judged: dict[str, dict[int, int]], queries: list | None = None
 ) -> dict[str, Scores]:
     """Per kind: success@1, success@10, precision@5 and nDCG@10, averaged over its queries."""
     sums: dict[str, list[float]] = {}
-    for kind, q, _first, _relevant in JUDGED:
+    for kind, q, _first, _relevant in queries if queries is not None else JUDGED:
         s = score_query(run(q), judged[q])
         acc = sums.setdefault(kind, [0.0, 0.0, 0.0, 0.0, 0.0])
         for i, v in enumerate(s):
