@@ -235,10 +235,11 @@ JUDGED: list[tuple[str, str, Judge, Judge | None]] = [
 
 
 def vernacular_is(text: str) -> Judge:
-    """A Library of Congress record whose Han title (880 linked to 245) is ``text``."""
+    """A Library of Congress record whose Han title proper (880 linked to 245, before any
+    subtitle) is ``text``."""
     from catalog.search.document import linked_script
 
-    return lambda r: any(_f(t) == _f(text) for t in linked_script(r)["t"][:1])
+    return lambda r: any(_f(t.split(" : ")[0]) == _f(text) for t in linked_script(r)["t"][:1])
 
 
 def vernacular_author(name: str) -> Judge:
