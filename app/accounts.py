@@ -19,8 +19,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, bindparam, select
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from catalog.db import Base, Timestamped, utcnow
@@ -182,15 +182,26 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+# last_used_at is for an administrator asking "is this kiosk still in use?": writing it on
+# every call would add a write and a commit to every checkout, so it is kept to the minute.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+_TOKEN_BY_HASH = (
+    select(ApiToken)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+    .options(joinedload(ApiToken.user))
+)
+
+
 def principal_for_token(session: Session, secret: str) -> Principal | None:
     """The caller a bearer token stands for, or None if it is unknown, revoked or expired."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    token = session.scalar(_TOKEN_BY_HASH, {"token_hash": hash_token(secret)})
     now = utcnow()
     if token is None or token.revoked_at is not None:
         return None
     if token.expires_at is not None and _aware(token.expires_at) <= now:
         return None
-    token.last_used_at = now
+    if token.last_used_at is None or _aware(token.last_used_at) < now - LAST_USED_RESOLUTION:
+        token.last_used_at = now
     if token.user is not None:
         if not token.user.active:
             return None

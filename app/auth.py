@@ -70,8 +70,10 @@ def current_principal() -> Principal | None:
 def _resolve_principal() -> Principal | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        principal = principal_for_token(get_session(), header[len("Bearer ") :].strip())
-        get_session().commit()  # records last_used_at
+        session_ = get_session()
+        principal = principal_for_token(session_, header[len("Bearer ") :].strip())
+        if session_.dirty:
+            session_.commit()  # records last_used_at (once a minute)
         return principal
     user_id = session.get("user_id")
     if user_id is None:

@@ -307,13 +307,17 @@ def circulation_daily() -> None:
 
     Safe to run twice a day (or from cron every hour): a second run changes nothing.
     """
-    from app.desk import network_root
     from app.idempotency import forget_old
     from circulation.desk import Desk
     from circulation.hold_service import daily_round
+    from circulation.tree import NetworkTree
 
     with unit_of_work() as session:
-        desk = Desk(network_root(session), "system:daily")
+        root = NetworkTree.load(session).root()
+        if root is None:
+            click.echo("the network has no service points yet")
+            return
+        desk = Desk(root, "system:daily")
         report = daily_round(session, desk)
         forgotten = forget_old(session, desk.now)
     for hold, routing in report.expired:

@@ -5,22 +5,25 @@
   counter pages) within their part of the network, and defaults to their
   scope point; a network administrator without one defaults to the central
   library at the root of the network.
+
+Answered from the network tree circulation keeps in memory (circulation/tree.py),
+so finding the desk costs no query of its own.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts import Principal, Role, require_point_scope
+from app.accounts import Principal, Role
 from catalog.errors import NotFound, PermissionDenied
-from catalog.network import PointKind, ServicePoint, point_by_code
 from circulation.desk import Desk
+from circulation.tree import NetworkTree, TreePoint
 
 
-def acting_point(session: Session, principal: Principal, code: str | None) -> ServicePoint:
+def acting_point(session: Session, principal: Principal, code: str | None) -> TreePoint:
+    tree = NetworkTree.load(session)
     if principal.role == Role.TERMINAL:
-        point = session.get(ServicePoint, principal.scope_point_id)
+        point = tree.points.get(principal.scope_point_id or 0)
         if point is None:
             raise NotFound("the terminal's point no longer exists", "该终端所属服务点已不存在")
         if code and code != point.code:
@@ -30,25 +33,21 @@ def acting_point(session: Session, principal: Principal, code: str | None) -> Se
             )
         return point
     if code:
-        point = point_by_code(session, code)
-        if point is None:
+        found = tree.by_code(code)
+        if found is None:
             raise NotFound(f"no service point with code {code}", f"没有代码为 {code} 的服务点")
-        require_point_scope(session, principal, point)
-        return point
-    if principal.scope_point_id is not None:
-        scope = session.get(ServicePoint, principal.scope_point_id)
-        if scope is not None:
-            return scope
-    return network_root(session)
-
-
-def network_root(session: Session) -> ServicePoint:
-    """The central library at the top of the tree (the first by code if there are several)."""
-    root = session.scalar(
-        select(ServicePoint)
-        .where(ServicePoint.parent_id.is_(None))
-        .order_by(ServicePoint.kind != PointKind.CENTRAL, ServicePoint.code)
-    )
+        if principal.role == Role.BRANCH_LIBRARIAN and not (
+            principal.scope_point_id is not None
+            and tree.is_within(found.id, principal.scope_point_id)
+        ):
+            raise PermissionDenied(
+                f"{found.code} is outside the part of the network you manage",
+                f"{found.code} 不在您管辖的范围内",
+            )
+        return found
+    if principal.scope_point_id is not None and principal.scope_point_id in tree.points:
+        return tree[principal.scope_point_id]
+    root = tree.root()
     if root is None:
         raise NotFound("the network has no service points yet", "网络中还没有服务点")
     return root

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from catalog.search import service
 from catalog.search.elastic import ElasticsearchBackend
 from catalog.search.indexer import DrainReport, Indexer
-from catalog.search.outbox import PENDING, index_lag
+from catalog.search.outbox import QUEUED, index_lag
 from catalog.search.pinyin import syllables
 from catalog.search.typos import Dictionary
 
@@ -131,11 +131,11 @@ class SearchRuntime:
             self._wake.clear()
 
     def _after_commit(self, session: Session) -> None:
-        if session.info.pop(PENDING, False):
+        if session.info.pop(QUEUED, False):
             self.wake()
 
     def _after_rollback(self, session: Session) -> None:
-        session.info.pop(PENDING, None)
+        session.info.pop(QUEUED, None)
 
     def close(self, *, delete_indices: bool = False) -> None:
         """Stop the indexer thread; tests also drop the indices their prefix made."""

@@ -71,7 +71,7 @@ def receive(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
     """TRANSIT-3/4: the van's delivery scanned in; only for copies in transit."""
     tree = NetworkTree.load(session)
     copy = find_copy(session, barcode)
-    if open_transit(session, copy.id) is None:
+    if copy.status != CopyStatus.IN_TRANSIT:
         raise CirculationRefused(
             "not_in_transit",
             f"copy {copy.barcode} is not in transit: check it in instead",
@@ -85,7 +85,7 @@ def receive(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
 def _route(
     session: Session, desk: Desk, tree: NetworkTree, copy: Copy, notes: list[Note]
 ) -> Routing:
-    transit = open_transit(session, copy.id)
+    transit = open_transit(session, copy.id) if copy.status == CopyStatus.IN_TRANSIT else None
     if transit is not None:  # CHECKIN-3.2
         if transit.to_point_id == desk.point.id:
             return arrive(session, desk, tree, copy, transit)

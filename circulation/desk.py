@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from catalog.db import utcnow
-from catalog.network import ServicePoint
 
 NETWORK_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
@@ -26,9 +26,20 @@ def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(NETWORK_TIMEZONE).date()
 
 
+class Place(Protocol):
+    """A service point as a desk sees it: a ServicePoint row or the tree's TreePoint."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Desk:
-    point: ServicePoint
+    point: Place
     actor: str
     now: dt.datetime = field(default_factory=utcnow)
 

@@ -59,7 +59,7 @@ def place_hold(
 ) -> Hold:
     """HOLD-1, then HOLD-3: the new hold is targeted at once if a copy is on a shelf."""
     tree = NetworkTree.load(session)
-    policy = resolve(session, tree, pickup.id, patron.category, None)
+    policy = resolve(tree, pickup.id, patron.category, None)
     reasons = block_reasons(session, patron, policy, desk.today)
     if reasons:
         raise PatronBlocked(reasons)
@@ -94,7 +94,7 @@ def place_hold(
         .where(Copy.record_id == record.id, Copy.status.not_in([s.value for s in NOT_HELD]))
         .distinct()
     ).all()
-    if not any(resolve(session, tree, pickup.id, patron.category, t).lendable for t in item_types):
+    if not any(resolve(tree, pickup.id, patron.category, t).lendable for t in item_types):
         raise CirculationRefused(
             "no_copy_to_hold",
             "no copy of this title can be lent: it cannot be held",

@@ -24,31 +24,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from catalog.callnumber import call_number_sort_key
-from catalog.network import ServicePoint
 from catalog.records import Copy, CopyStatus
-from circulation.desk import Desk
+from circulation.desk import Desk, Place
 from circulation.ledger import LedgerEvent, append
 from circulation.models import OPEN_HOLD, PROMISED, Hold, HoldStatus, PatronNotice
 from circulation.patrons import Patron
 from circulation.policies import due_date, resolve
 from circulation.tree import NetworkTree
+from circulation.writes import set_copy_state
 
 NOT_TRAPPED = (HoldStatus.WAITING, HoldStatus.TARGETED)
+_HOLDS_NOT_TRAPPED = (
+    select(Hold)
+    .where(Hold.record_id == bindparam("record_id"), Hold.status.in_(NOT_TRAPPED))
+    .order_by(Hold.placed_at, Hold.id)
+    .with_for_update()
+)
 
 
-def lendable_for(
-    session: Session, tree: NetworkTree, hold: Hold, item_type: str, cache: dict[str, bool]
-) -> bool:
+def lendable_for(tree: NetworkTree, hold: Hold, item_type: str, cache: dict[str, bool]) -> bool:
     """Whether a copy of ``item_type`` may be lent to the hold's patron at its pickup point."""
     if item_type not in cache:
         category = hold.patron.category if hold.patron else None
-        cache[item_type] = resolve(
-            session, tree, hold.pickup_point_id, category, item_type
-        ).lendable
+        cache[item_type] = resolve(tree, hold.pickup_point_id, category, item_type).lendable
     return cache[item_type]
 
 
@@ -66,7 +68,7 @@ def target(session: Session, tree: NetworkTree, hold: Hold) -> Copy | None:
     ).all()
     lendable: dict[str, bool] = {}
     ranked = sorted(
-        (r for r in rows if lendable_for(session, tree, hold, r.item_type, lendable)),
+        (r for r in rows if lendable_for(tree, hold, r.item_type, lendable)),
         key=lambda r: (
             tree.nearness(r.current_point_id, hold.pickup_point_id),
             r.current_point_id != r.home_point_id,
@@ -98,7 +100,7 @@ def offer(session: Session, tree: NetworkTree, copy: Copy) -> Hold | None:
         .with_for_update()
     ).all()
     for hold in holds:
-        if lendable_for(session, tree, hold, copy.item_type, {}):
+        if lendable_for(tree, hold, copy.item_type, {}):
             hold.status, hold.copy = HoldStatus.TARGETED, copy
             session.flush()
             return hold
@@ -107,23 +109,12 @@ def offer(session: Session, tree: NetworkTree, copy: Copy) -> Hold | None:
 
 def hold_to_trap(session: Session, tree: NetworkTree, copy: Copy) -> Hold | None:
     """HOLD-4: the hold a copy in hand fills, locked so no other desk traps it too."""
-    pulled = session.scalar(
-        select(Hold)
-        .where(Hold.copy_id == copy.id, Hold.status == HoldStatus.TARGETED)
-        .with_for_update()
-    )
-    if pulled is not None:
+    holds = session.scalars(_HOLDS_NOT_TRAPPED, {"record_id": copy.record_id}).all()
+    pulled = next((h for h in holds if h.copy_id == copy.id), None)
+    if pulled is not None:  # a hold targets only copies of its own title
         return pulled
-    holds = session.scalars(
-        select(Hold)
-        .where(Hold.record_id == copy.record_id, Hold.status.in_(NOT_TRAPPED))
-        .order_by(Hold.placed_at, Hold.id)
-        .with_for_update()
-    ).all()
     lendable: dict[str, bool] = {}
-    return next(
-        (h for h in holds if lendable_for(session, tree, h, copy.item_type, lendable)), None
-    )
+    return next((h for h in holds if lendable_for(tree, h, copy.item_type, lendable)), None)
 
 
 def trap(session: Session, desk: Desk, tree: NetworkTree, hold: Hold, copy: Copy) -> Copy | None:
@@ -153,10 +144,10 @@ def make_ready(session: Session, desk: Desk, tree: NetworkTree, hold: Hold, copy
     """HOLD-5: on the pickup point's hold shelf until the rule's day, and tell the patron."""
     pickup = hold.pickup_point
     category = hold.patron.category if hold.patron else None
-    days = resolve(session, tree, pickup.id, category, copy.item_type).hold_shelf_days
+    days = resolve(tree, pickup.id, category, copy.item_type).hold_shelf_days
     hold.status, hold.ready_at = HoldStatus.READY, desk.now
-    hold.shelf_until = due_date(session, pickup, desk.today, days)
-    copy.status, copy.current_point_id = CopyStatus.ON_HOLD_SHELF, pickup.id
+    hold.shelf_until = due_date(tree, pickup.id, desk.today, days)
+    set_copy_state(session, copy, CopyStatus.ON_HOLD_SHELF, pickup.id)
     if hold.patron is not None:
         until = hold.shelf_until.isoformat()
         title = copy.record.title
@@ -211,7 +202,7 @@ class PullLine:
     placed_at: object
 
 
-def pull_list(session: Session, point: ServicePoint) -> list[PullLine]:
+def pull_list(session: Session, point: Place) -> list[PullLine]:
     """Copies on this point's shelves promised to holds, in shelf order (call number)."""
     rows = (
         session.execute(
@@ -242,7 +233,7 @@ def pull_list(session: Session, point: ServicePoint) -> list[PullLine]:
     return sorted(lines, key=lambda ln: call_number_sort_key(ln.call_number))
 
 
-def hold_shelf(session: Session, point: ServicePoint) -> list[Hold]:
+def hold_shelf(session: Session, point: Place) -> list[Hold]:
     """Holds waiting on this point's hold shelf, soonest to expire first."""
     return list(
         session.scalars(

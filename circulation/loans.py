@@ -9,7 +9,7 @@ search through the outbox (catalog/search/outbox.py) after commit.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from catalog.records import Copy, CopyStatus, Record
@@ -36,13 +36,47 @@ from circulation.receipts import (
 from circulation.routing import release
 from circulation.transits import close, open_transit
 from circulation.tree import NetworkTree
+from circulation.writes import close_loan_row, open_loan_row, set_copy_state
 
 NOT_IN_CIRCULATION = (CopyStatus.WITHDRAWN, CopyStatus.IN_PROCESSING, CopyStatus.DAMAGED)
 STATUS_ZH = {"withdrawn": "已剔旧注销", "in_processing": "加工中", "damaged": "破损待修"}
 
 
+# The statements every checkout and check-in runs, built once (building them is not free).
+_PATRON_BY_CARD = select(Patron).where(Patron.card == bindparam("card"))
+_COPY_BY_BARCODE = (
+    select(Copy)
+    .where(Copy.barcode == bindparam("barcode"))
+    .options(
+        joinedload(Copy.record).load_only(Record.id, Record.title), joinedload(Copy.home_point)
+    )
+    .with_for_update(of=Copy)
+)
+_OPEN_LOAN = (
+    select(Loan)
+    .where(Loan.copy_id == bindparam("copy_id"), Loan.returned_at.is_(None))
+    .options(joinedload(Loan.patron))
+    .with_for_update(of=Loan)
+)
+# A hold promising this copy, or the borrower's own open hold on its title: one query.
+_HOLDS_FOR_CHECKOUT = (
+    select(Hold)
+    .where(
+        or_(
+            and_(Hold.copy_id == bindparam("copy_id"), Hold.status.in_(PROMISED)),
+            and_(
+                Hold.patron_id == bindparam("patron_id"),
+                Hold.record_id == bindparam("record_id"),
+                Hold.status.in_(OPEN_HOLD),
+            ),
+        )
+    )
+    .with_for_update()
+)
+
+
 def find_patron(session: Session, card: str) -> Patron:
-    patron = session.scalar(select(Patron).where(Patron.card == card))
+    patron = session.scalar(_PATRON_BY_CARD, {"card": card})
     if patron is None:
         raise PatronNotFound(card)
     return patron
@@ -50,23 +84,17 @@ def find_patron(session: Session, card: str) -> Patron:
 
 def find_copy(session: Session, barcode: str) -> Copy:
     """The copy, locked for this transaction (PostgreSQL), with what receipts show."""
-    copy = session.scalar(
-        select(Copy)
-        .where(Copy.barcode == barcode)
-        .options(
-            joinedload(Copy.record).load_only(Record.id, Record.title), joinedload(Copy.home_point)
-        )
-        .with_for_update(of=Copy)
-    )
+    copy = session.scalar(_COPY_BY_BARCODE, {"barcode": barcode})
     if copy is None:
         raise CopyNotFound(barcode)
     return copy
 
 
 def open_loan(session: Session, copy: Copy) -> Loan | None:
-    return session.scalar(
-        select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)).with_for_update()
-    )
+    """The copy's open loan with its borrower, locked; only a copy on loan can have one."""
+    if copy.status != CopyStatus.ON_LOAN:
+        return None
+    return session.scalar(_OPEN_LOAN, {"copy_id": copy.id})
 
 
 def loan_ref(loan: Loan, patron: Patron | None, point_code: str, days_overdue: int = 0) -> LoanRef:
@@ -108,7 +136,7 @@ def checkout(
     tree = NetworkTree.load(session)
     patron = find_patron(session, card)
     copy = find_copy(session, barcode)
-    policy = resolve(session, tree, desk.point.id, patron.category, copy.item_type)
+    policy = resolve(tree, desk.point.id, patron.category, copy.item_type)
     counts = loan_counts(session, patron.id, desk.today)
     reasons = block_reasons(session, patron, policy, desk.today, counts)
     if reasons:  # CHECKOUT-2
@@ -121,7 +149,7 @@ def checkout(
         )
     refuse_out_of_circulation(copy)  # CHECKOUT-4
     override = (override or "").strip() or None
-    previous = open_loan(session, copy) if copy.status == CopyStatus.ON_LOAN else None
+    previous = open_loan(session, copy)
     if previous is not None:  # CHECKOUT-5
         _refuse_loaned(previous, patron, override)
     limited = policy.max_loans_item_type
@@ -144,12 +172,10 @@ def checkout(
         notes.append(Note("restored", "the copy was lost or missing and is restored",
                           "该书原登记为遗失或丢失待查，已恢复"))  # fmt: skip
     notes.extend(_correct_whereabouts(session, desk, tree, copy))  # CHECKOUT-1.1, 1.2
-    loan = Loan(copy_id=copy.id, patron_id=patron.id, point_id=desk.point.id,
-                checked_out_at=desk.now, renewals=0,
-                due_date=due_date(session, desk.point, desk.today, policy.loan_days))  # fmt: skip
-    session.add(loan)
-    copy.status, copy.current_point_id = CopyStatus.ON_LOAN, desk.point.id
-    session.flush()
+    due = due_date(tree, desk.point.id, desk.today, policy.loan_days)  # CHECKOUT-10
+    loan = open_loan_row(session, copy_id=copy.id, patron_id=patron.id, point_id=desk.point.id,
+                         checked_out_at=desk.now, renewals=0, due_date=due)  # fmt: skip
+    set_copy_state(session, copy, CopyStatus.ON_LOAN, desk.point.id)
     details: dict[str, object] = {"loan_id": loan.id, "due_date": loan.due_date.isoformat()}
     if override:
         details["override"] = override
@@ -204,8 +230,14 @@ def _promises(
     CHECKOUT-8.2: a trapped copy (hold shelf, in transit for a hold) is refused without an
     override; a copy merely targeted (on a pull list) is not.
     """
-    promise = session.scalar(
-        select(Hold).where(Hold.copy_id == copy.id, Hold.status.in_(PROMISED)).with_for_update()
+    holds = session.scalars(
+        _HOLDS_FOR_CHECKOUT,
+        {"copy_id": copy.id, "patron_id": patron.id, "record_id": copy.record_id},
+    ).all()
+    own = next((h for h in holds if h.patron_id == patron.id and h.status in OPEN_HOLD), None)
+    promise = next(
+        (h for h in holds if h.copy_id == copy.id and h.status in PROMISED and h is not own),
+        None,
     )
     if promise is not None and promise.patron_id == patron.id:
         promise = None
@@ -218,21 +250,12 @@ def _promises(
             f"该书为其他读者预约保留（{promise.pickup_point.name} {until}），如需借出请填写原因",
             hold_id=promise.id,
         )
-    own = session.scalar(
-        select(Hold)
-        .where(
-            Hold.patron_id == patron.id,
-            Hold.record_id == copy.record_id,
-            Hold.status.in_(OPEN_HOLD),
-        )
-        .with_for_update()
-    )
     return promise, own
 
 
 def _correct_whereabouts(session: Session, desk: Desk, tree: NetworkTree, copy: Copy) -> list[Note]:
     """CHECKOUT-1.1 and 1.2: the book is here, whatever the system believed."""
-    transit = open_transit(session, copy.id)
+    transit = open_transit(session, copy.id) if copy.status == CopyStatus.IN_TRANSIT else None
     if transit is not None:
         close(session, desk, transit, "checked_out")
         return [Note("transit_closed", f"it was in transit to {transit.to_point.code}: closed",
@@ -306,12 +329,12 @@ def close_loan(
 
     Returns the days overdue and the fine charged, if any.
     """
-    loan.returned_at, loan.return_point_id, loan.outcome = desk.now, desk.point.id, outcome
+    close_loan_row(session, loan, desk.now, desk.point.id, outcome)
     days_overdue = max(0, (desk.today - loan.due_date).days)
     patron = loan.patron
     fine_ref = None
     if tree is not None and patron is not None and days_overdue > 0:
-        policy = resolve(session, tree, loan.point_id, patron.category, copy.item_type)
+        policy = resolve(tree, loan.point_id, patron.category, copy.item_type)
         amount = overdue_amount(policy, days_overdue)
         if amount > 0:
             row = charge(

@@ -92,6 +92,7 @@ class HoldStatus(enum.StrEnum):
 OPEN_HOLD = (HoldStatus.WAITING, HoldStatus.TARGETED, HoldStatus.IN_TRANSIT, HoldStatus.READY)
 PROMISED = (HoldStatus.TARGETED, HoldStatus.IN_TRANSIT, HoldStatus.READY)
 _PROMISED_SQL = "status IN ('targeted', 'in_transit', 'ready')"
+_OPEN_SQL = "status IN ('waiting', 'targeted', 'in_transit', 'ready')"
 
 
 class Hold(Base):
@@ -108,6 +109,14 @@ class Hold(Base):
             postgresql_where=text(_PROMISED_SQL),
         ),
         Index("ix_holds_record_status", "record_id", "status"),
+        # Pull lists, hold shelves and the daily round look for open holds by status; closed
+        # holds pile up over the years and stay out of this index.
+        Index(
+            "ix_holds_open_status",
+            "status",
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
         Index("ix_holds_patron_status", "patron_id", "status"),
     )
 

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.errors import Conflict, NotFound
-from catalog.network import ClosedDay, ServicePoint
 from circulation.errors import InvalidCirculationInput
 from circulation.models import Policy
 from circulation.patrons import PATRON_CATEGORIES
@@ -74,31 +73,31 @@ class ResolvedPolicy:
     max_loans_item_type: str | None  # set when max_loans came from a rule naming an item type
 
 
-def _specificity(rule: Policy, lineage: list[int]) -> tuple[int, int, int]:
+def _specificity(rule: Any, lineage: list[int]) -> tuple[int, int, int]:
     depth = lineage.index(rule.point_id) if rule.point_id is not None else len(lineage)
     return (depth, rule.patron_category is None, rule.item_type is None)
 
 
 def resolve(
-    session: Session,
-    tree: NetworkTree,
-    point_id: int,
-    category: str | None,
-    item_type: str | None,
+    tree: NetworkTree, point_id: int, category: str | None, item_type: str | None
 ) -> ResolvedPolicy:
-    """The settings that apply at ``point_id`` to a patron category and item type (POLICY-3)."""
+    """The settings that apply at ``point_id`` to a patron category and item type (POLICY-3).
+
+    The rules come with the tree (read together, kept while unchanged), so this asks
+    the database nothing.
+    """
     lineage = tree.lineage(point_id)
-    rules = session.scalars(
-        select(Policy).where(
-            or_(Policy.point_id.is_(None), Policy.point_id.in_(lineage)),
-            or_(Policy.patron_category.is_(None), Policy.patron_category == category),
-            or_(Policy.item_type.is_(None), Policy.item_type == item_type),
-        )
-    ).all()
-    return resolve_from(list(rules), lineage)
+    rules = [
+        r
+        for r in tree.rules
+        if (r.point_id is None or r.point_id in lineage)
+        and r.patron_category in (None, category)
+        and r.item_type in (None, item_type)
+    ]
+    return resolve_from(rules, lineage)
 
 
-def resolve_from(rules: list[Policy], lineage: list[int]) -> ResolvedPolicy:
+def resolve_from(rules: list[Any], lineage: list[int]) -> ResolvedPolicy:
     """Resolve from rules already known to match (used for whole tables without more queries)."""
     ordered = sorted(rules, key=lambda r: _specificity(r, lineage))
     values: dict[str, Any] = {}
@@ -121,20 +120,12 @@ def resolve_from(rules: list[Policy], lineage: list[int]) -> ResolvedPolicy:
     return ResolvedPolicy(**values, sources=sources, max_loans_item_type=max_loans_type)
 
 
-def due_date(session: Session, point: ServicePoint, start: dt.date, days: int) -> dt.date:
+def due_date(tree: NetworkTree, point_id: int, start: dt.date, days: int) -> dt.date:
     """``start`` + ``days``, moved forward past the point's closed days (POLICY-4)."""
+    point = tree[point_id]
     due = start + dt.timedelta(days=days)
-    closed = set(
-        session.scalars(
-            select(ClosedDay.day).where(
-                ClosedDay.point_id == point.id,
-                ClosedDay.day >= due,
-                ClosedDay.day <= due + dt.timedelta(days=MAX_CLOSED_RUN),
-            )
-        )
-    )
     for _ in range(MAX_CLOSED_RUN):
-        if str(due.isoweekday()) in point.opening_days and due not in closed:
+        if point.is_open_on(due):
             return due
         due += dt.timedelta(days=1)
     return start + dt.timedelta(days=days)  # never open: the plain date, rather than none

@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from catalog.network import ServicePoint
 from catalog.records import Copy
+from circulation.desk import Place
 from circulation.patrons import Patron
 
 
@@ -31,7 +31,7 @@ class PointRef:
     name: str
 
     @classmethod
-    def of(cls, point: ServicePoint) -> PointRef:
+    def of(cls, point: Place) -> PointRef:
         return cls(point.code, point.name)
 
 

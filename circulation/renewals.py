@@ -38,7 +38,7 @@ def renew(session: Session, desk: Desk, barcode: str) -> RenewalReceipt:
         )
     patron = loan.patron
     lent_at = tree[loan.point_id]
-    policy = resolve(session, tree, loan.point_id, patron.category, copy.item_type)
+    policy = resolve(tree, loan.point_id, patron.category, copy.item_type)
     reasons = block_reasons(session, patron, policy, desk.today)
     if loan.due_date < desk.today:  # RENEW-3
         raise CirculationRefused(
@@ -64,9 +64,7 @@ def renew(session: Session, desk: Desk, barcode: str) -> RenewalReceipt:
             "another reader is waiting for this title",
             "其他读者正在预约此书，不能续借",
         )
-    point = session.get(type(desk.point), loan.point_id)
-    assert point is not None
-    new_due = max(loan.due_date, due_date(session, point, desk.today, policy.loan_days))
+    new_due = max(loan.due_date, due_date(tree, loan.point_id, desk.today, policy.loan_days))
     if new_due == loan.due_date:  # RENEW-6
         raise CirculationRefused(
             "renewal_too_soon",

@@ -30,6 +30,7 @@ from circulation.models import Hold, HoldStatus, Transit, TransitReason
 from circulation.receipts import Note
 from circulation.transits import close, send
 from circulation.tree import NetworkTree
+from circulation.writes import set_copy_state
 
 
 @dataclass
@@ -52,8 +53,7 @@ def route(
     group = tree.floating_group_of(copy.home_point_id)
     floats_here = group is not None and tree.is_within(here, group)
     if arrived or copy.home_point_id == here or floats_here:
-        copy.status, copy.current_point_id = CopyStatus.AVAILABLE, here
-        session.flush()
+        set_copy_state(session, copy, CopyStatus.AVAILABLE, here)
         notes = []
         if floats_here and copy.home_point_id != here:
             notes.append(Note("floating", "floating stock: it stays here", "浮动馆藏：留在本馆"))

@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session, joinedload
 from catalog.callnumber import call_number_sort_key
 from catalog.network import ServicePoint
 from catalog.records import Copy, CopyStatus
-from circulation.desk import Desk
+from circulation.desk import Desk, Place
 from circulation.ledger import LedgerEvent, append
 from circulation.models import Hold, Transit, TransitReason
 from circulation.tree import NetworkTree
+from circulation.writes import close_transit_row, open_transit_row, set_copy_state
 
 
 def open_transit(session: Session, copy_id: int) -> Transit | None:
@@ -48,7 +49,8 @@ def send(
     batch_id: int | None = None,
 ) -> Transit:
     """TRANSIT-2: the copy leaves the acting point for ``to``."""
-    transit = Transit(
+    transit = open_transit_row(
+        session,
         copy_id=copy.id,
         from_point_id=desk.point.id,
         to_point_id=to.id,
@@ -57,10 +59,7 @@ def send(
         batch_id=batch_id,
         sent_at=desk.now,
     )
-    session.add(transit)
-    copy.status = CopyStatus.IN_TRANSIT
-    copy.current_point_id = desk.point.id
-    session.flush()
+    set_copy_state(session, copy, CopyStatus.IN_TRANSIT, desk.point.id)
     append(
         session,
         LedgerEvent.TRANSIT_SENT,
@@ -82,9 +81,7 @@ def send(
 
 def close(session: Session, desk: Desk, transit: Transit, outcome: str) -> None:
     """Close a transit (received at its destination, or lent or found on the way)."""
-    transit.closed_at = desk.now
-    transit.closed_point_id = desk.point.id
-    transit.outcome = outcome
+    close_transit_row(session, transit, desk.now, desk.point.id, outcome)
     if outcome == "received":
         append(
             session,
@@ -96,7 +93,6 @@ def close(session: Session, desk: Desk, transit: Transit, outcome: str) -> None:
             details={"transit_id": transit.id, "from": transit.from_point.code},
             at=desk.now,
         )
-    session.flush()
 
 
 @dataclass(frozen=True)
@@ -117,7 +113,7 @@ class TransitLine:
 
 
 def transit_list(
-    session: Session, tree: NetworkTree, point: ServicePoint, direction: str
+    session: Session, tree: NetworkTree, point: Place, direction: str
 ) -> list[TransitLine]:
     """TRANSIT-6: open transits into (``in``) or out of (``out``) a point, by run, call number."""
     column = Transit.to_point_id if direction == "in" else Transit.from_point_id

@@ -1,49 +1,131 @@
 """The network tree as circulation sees it: ancestors, branch groups, floating groups, nearness.
 
-Loaded once per action in one small query (a network has tens to a few
-thousand points), so each rule that asks "is P under Q?" or "how near is
-P to Q?" answers from memory.
+Every circulation action needs the tree, each point's opening days and closed
+dates, and the circulation rules (流通规则). All of them change rarely, so they
+are read together and kept in memory per database: a transaction asks one
+small question first (how many points, rules and closed dates there are, and
+when each last changed) and reads them again only when the answer changed;
+within the transaction the answer is reused until something it covers is
+changed in the session. Every rule that asks "is P under Q?", "how near is P
+to Q?", "is P open that day?" or "which rule applies?" then answers from memory.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from catalog.network import PointKind, ServicePoint
+from catalog.network import ClosedDay, PointKind, ServicePoint
+from circulation.models import Policy
 
 
 @dataclass(frozen=True)
 class TreePoint:
+    """A service point without its session: what circulation needs to know about it."""
+
     id: int
     code: str
     name: str
     kind: str
     parent_id: int | None
     floating: bool
+    opening_days: str
+    closed: frozenset[dt.date] = frozenset()
+
+    def is_open_on(self, day: dt.date) -> bool:
+        return str(day.isoweekday()) in self.opening_days and day not in self.closed
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A circulation rule as read from ``circulation_policies``, detached from any session."""
+
+    id: int
+    point_id: int | None
+    patron_category: str | None
+    item_type: str | None
+    loan_days: int | None
+    max_renewals: int | None
+    max_loans: int | None
+    max_holds: int | None
+    hold_shelf_days: int | None
+    fine_per_day: Decimal | None
+    fine_cap: Decimal | None
+    overdue_block_items: int | None
+    fine_block_amount: Decimal | None
+    lendable: bool | None
+
+
+_RULE_COLUMNS = [getattr(Policy, f.name) for f in fields(Rule)]
+_TREE_COLUMNS = [getattr(ServicePoint, f.name) for f in fields(TreePoint) if f.name != "closed"]
+_VERSION = select(
+    select(func.count(ServicePoint.id)).scalar_subquery(),
+    select(func.max(ServicePoint.updated_at)).scalar_subquery(),
+    select(func.count(Policy.id)).scalar_subquery(),
+    select(func.max(Policy.updated_at)).scalar_subquery(),
+    select(func.count(ClosedDay.id)).scalar_subquery(),
+    select(func.max(ClosedDay.id)).scalar_subquery(),
+)
+_CLOSED_FROM = dt.timedelta(days=7)  # due dates and shelf dates lie ahead: older days are skipped
+_CACHE: dict[str, tuple[tuple[Any, ...], NetworkTree]] = {}
+_IN_SESSION = "tongjie.network_tree"
+_COVERED = (ServicePoint, ClosedDay, Policy)
 
 
 class NetworkTree:
-    """Every point with its parent, for questions about the tree."""
+    """Every point with its parent, and the circulation rules, for questions about the tree."""
 
-    def __init__(self, points: list[TreePoint]) -> None:
+    def __init__(self, points: list[TreePoint], rules: tuple[Rule, ...] = ()) -> None:
         self.points = {p.id: p for p in points}
+        self.rules = rules
 
     @classmethod
     def load(cls, session: Session) -> NetworkTree:
-        rows = session.execute(
-            select(
-                ServicePoint.id,
-                ServicePoint.code,
-                ServicePoint.name,
-                ServicePoint.kind,
-                ServicePoint.parent_id,
-                ServicePoint.floating,
-            )
-        )
-        return cls([TreePoint(*row) for row in rows])
+        """The tree and rules of this session's database: from memory unless they changed."""
+        pending = (*session.new, *session.dirty, *session.deleted)
+        if any(isinstance(obj, _COVERED) for obj in pending):
+            session.info.pop(_IN_SESSION, None)
+        in_session: NetworkTree | None = session.info.get(_IN_SESSION)
+        if in_session is not None:
+            return in_session
+        version = tuple(_normalised(v) for v in session.execute(_VERSION).one())
+        key = str(session.get_bind().engine.url)
+        cached = _CACHE.get(key)
+        if cached is not None and cached[0] == version:
+            tree = cached[1]
+        else:
+            tree = cls._read(session)
+            _CACHE[key] = (version, tree)
+        session.info[_IN_SESSION] = tree
+        return tree
+
+    @classmethod
+    def _read(cls, session: Session) -> NetworkTree:
+        closed: dict[int, set[dt.date]] = {}
+        since = dt.date.today() - _CLOSED_FROM
+        for point_id, day in session.execute(
+            select(ClosedDay.point_id, ClosedDay.day).where(ClosedDay.day >= since)
+        ):
+            closed.setdefault(point_id, set()).add(day)
+        points = [
+            TreePoint(**row._mapping, closed=frozenset(closed.get(row.id, ())))
+            for row in session.execute(select(*_TREE_COLUMNS))
+        ]
+        rules = tuple(Rule(*row) for row in session.execute(select(*_RULE_COLUMNS)))
+        return cls(points, rules)
+
+    def by_code(self, code: str) -> TreePoint | None:
+        return next((p for p in self.points.values() if p.code == code), None)
+
+    def root(self) -> TreePoint | None:
+        """The central library at the top (the first by code if a city has several)."""
+        roots = [p for p in self.points.values() if p.parent_id is None]
+        return min(roots, key=lambda p: (p.kind != PointKind.CENTRAL, p.code), default=None)
 
     def __getitem__(self, point_id: int) -> TreePoint:
         return self.points[point_id]
@@ -92,3 +174,16 @@ class NetworkTree:
     def delivery_run_of(self, point_id: int) -> int:
         """A delivery run (物流线路) serves one branch group: the van goes to the branch and on."""
         return self.branch_group_of(point_id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_in_session(session: Session, _transaction: Any) -> None:
+    """A new transaction asks the version again (another worker may have changed the rules)."""
+    session.info.pop(_IN_SESSION, None)
+
+
+def _normalised(value: Any) -> Any:
+    """SQLite hands back timestamps as naive UTC, PostgreSQL as aware: compare them alike."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value

@@ -69,3 +69,41 @@ def test_demo_with_real_library_of_congress_records(app):
         session = get_session()
         copies_per_record = session.scalar(select(func.count(Copy.id))) / 200
         assert copies_per_record > 1
+
+
+def test_demo_has_a_year_of_circulation_made_through_the_service_functions(app):
+    """Loans at every kind of point, returns elsewhere, holds picked up at village bookshops,
+    open transits, overdue and blocked readers: all in the ledger, as a counter would make them."""
+    from circulation.ledger import LedgerEntry
+    from circulation.models import Hold, Loan, Transit
+
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--scale", "0.05"])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert re.search(r"\d+ loans, \d+ returns", result.output)
+    with app.app_context():
+        session = get_session()
+        from catalog.network import ServicePoint
+
+        kinds = set(session.scalars(
+            select(ServicePoint.kind).join(LedgerEntry, LedgerEntry.point_id == ServicePoint.id)
+            .where(LedgerEntry.event == "checkout")
+        ))  # fmt: skip
+        assert {"central", "branch", "village_bookshop"} <= kinds
+        elsewhere = session.scalar(
+            select(func.count(LedgerEntry.id)).where(
+                LedgerEntry.event == "checkin",
+                LedgerEntry.point_id != LedgerEntry.copy_home_point_id,
+            )
+        )
+        assert elsewhere > 0
+        filled_at_villages = session.scalar(
+            select(func.count(Hold.id))
+            .join(ServicePoint, ServicePoint.id == Hold.pickup_point_id)
+            .where(Hold.status == "filled", ServicePoint.kind == "village_bookshop")
+        )
+        assert filled_at_villages > 0
+        assert session.scalar(select(func.count(Transit.id)).where(Transit.closed_at.is_(None)))
+        open_loans = select(func.count(Loan.id)).where(Loan.returned_at.is_(None))
+        assert session.scalar(open_loans) > 0
+        assert session.scalar(select(func.count(LedgerEntry.id)).where(
+            LedgerEntry.event == "patron_blocked")) == 3  # fmt: skip

@@ -56,3 +56,28 @@ def test_ledger_3_only_erasing_the_patron_link_is_allowed(db, network):
     assert entry.patron_id is None
     assert entry.patron_home_point_id == point.id  # figures by patron's home point survive
     assert entry.details == {"loan_id": 1}
+
+
+def test_ledger_1_an_event_is_written_with_its_change_or_not_at_all(db, network):
+    """A checkout's ledger row has its time, point, actor, copy, patron and both home points,
+    and goes with the transaction: rolled back, neither the loan nor its row remains."""
+    from circulation.loans import checkout
+    from circulation.models import Loan
+    from tests.circulation.conftest import Circ
+
+    circ = Circ(db)
+    circ.copy("31001", circ.record(), "QX")
+    circ.patron("20001", home="QX02")
+    db.commit()
+    checkout(db, circ.desk("QX01", actor="terminal:kiosk-1"), "20001", "31001")
+    db.rollback()
+    assert db.scalar(select(func.count(LedgerEntry.id))) == 0
+    assert db.scalar(select(func.count(Loan.id))) == 0
+    checkout(db, circ.desk("QX01", actor="terminal:kiosk-1"), "20001", "31001")
+    db.commit()
+    entry = db.scalar(select(LedgerEntry))
+    assert (entry.event, entry.actor) == ("checkout", "terminal:kiosk-1")
+    assert entry.point_id == point_by_code(db, "QX01").id
+    assert entry.copy_home_point_id == point_by_code(db, "QX").id
+    assert entry.patron_home_point_id == point_by_code(db, "QX02").id
+    assert entry.occurred_at is not None and entry.patron_id is not None

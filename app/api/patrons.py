@@ -131,7 +131,7 @@ def get_patron(card: str) -> Patron:
 def patron_payload(session: Session, patron: Patron) -> dict[str, Any]:
     today = local_date(utcnow())
     tree = NetworkTree.load(session)
-    policy = resolve(session, tree, patron.home_point_id, patron.category, None)
+    policy = resolve(tree, patron.home_point_id, patron.category, None)
     counts = loan_counts(session, patron.id, today)
     reasons = block_reasons(session, patron, policy, today, counts)
     return {

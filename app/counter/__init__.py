@@ -26,6 +26,7 @@ from app.errors import language
 from catalog.errors import DomainError
 from catalog.network import ServicePoint, all_points
 from circulation.desk import Desk
+from circulation.tree import TreePoint
 
 bp = Blueprint("counter", __name__, url_prefix="/staff/counter")
 
@@ -39,7 +40,7 @@ def principal() -> Principal:
     return caller
 
 
-def desk_point() -> ServicePoint:
+def desk_point() -> TreePoint:
     """The point this browser works at: chosen once, remembered in the session."""
     db = get_session()
     try:

@@ -45,7 +45,7 @@ def patron_panel(card: str) -> dict[str, Any] | None:
         return None
     point = desk_point()
     d = desk()
-    policy = resolve(db, NetworkTree.load(db), point.id, patron.category, None)
+    policy = resolve(NetworkTree.load(db), point.id, patron.category, None)
     counts = loan_counts(db, patron.id, d.today)
     ready = db.scalars(
         select(Hold).where(Hold.patron_id == patron.id, Hold.status == HoldStatus.READY,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from app.accounts import Role, add_user
+from app.demo.circulation import simulate_year
 from app.demo.generate import DemoNetwork, generate_demo
 from catalog.db import table_of, utcnow
 from catalog.errors import Conflict
@@ -37,6 +38,7 @@ def load_demo(
     admin_password: str,
     id_key: str,
     real_records: Path | None = None,
+    circulation: bool = True,
 ) -> dict[str, int]:
     """Write the demo network; refuses a database that already has service points.
 
@@ -61,13 +63,17 @@ def load_demo(
     for username, role in DEMO_USERS:
         add_user(session, username, admin_password, role.value)
     add_user(session, "branch", admin_password, Role.BRANCH_LIBRARIAN.value, scope=first_branch)
-    return {
+    counts = {
         "service points": len(demo.points),
         "records": len(record_ids),
         "copies": len(demo.copies),
         "patrons": len(demo.patrons),
         "staff accounts": len(DEMO_USERS) + 1,
     }
+    if circulation:
+        session.flush()
+        counts.update(simulate_year(session, seed, utcnow(), scale))
+    return counts
 
 
 def _load_points(session: Session, demo: DemoNetwork) -> dict[str, int]:

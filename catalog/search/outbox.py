@@ -20,7 +20,7 @@ from catalog.records import Copy, Record
 
 # Set in ``session.info`` when a transaction queued something, so that the web
 # process can wake its indexer right after the commit (app/search.py).
-PENDING = "search_outbox_pending"
+QUEUED = "search_outbox_queued"
 
 
 class SearchOutbox(Base):
@@ -50,33 +50,43 @@ def _touched_record_ids(session: Session) -> set[int]:
     return ids
 
 
+_PENDING = "tongjie.outbox_pending"
+
+
 @event.listens_for(Session, "before_flush")
 def _enqueue_before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """Queue records changed in this flush (copies point at their record)."""
-    for record_id in _touched_record_ids(session):
-        session.add(SearchOutbox(record_id=record_id))
-        session.info[PENDING] = True
+    """Note the records changed in this flush (copies point at their record)."""
+    session.info[_PENDING] = _touched_record_ids(session)
 
 
 @event.listens_for(Session, "after_flush")
-def _enqueue_new_records(session: Session, _context: Any) -> None:
-    """New records only get an id during the flush: queue them afterwards."""
-    new_ids = [obj.id for obj in session.new if isinstance(obj, Record)]
-    if new_ids:
-        session.info[PENDING] = True
-        session.connection().execute(
-            table_of(SearchOutbox).insert(),
-            [{"record_id": rid, "enqueued_at": utcnow()} for rid in new_ids],
-        )
+def _enqueue_after_flush(session: Session, _context: Any) -> None:
+    """Queue them with one plain INSERT; new records only have their id by now.
+
+    Outbox rows stay out of the unit of work: nothing reads them back in the session.
+    """
+    ids = session.info.pop(_PENDING, set())
+    ids |= {obj.id for obj in session.new if isinstance(obj, Record)}
+    enqueue(session, sorted(ids))
+
+
+_FEW = 100  # below this, a plain INSERT; above, the bulk path (COPY on PostgreSQL)
 
 
 def enqueue(session: Session, record_ids: list[int]) -> None:
-    """Queue records explicitly, for bulk writes that bypass the ORM unit of work."""
-    if record_ids:
-        session.info[PENDING] = True
-        now = utcnow()
-        insert_rows(session, SearchOutbox, ("record_id", "enqueued_at"),
-                    [(rid, now) for rid in record_ids])  # fmt: skip
+    """Queue records explicitly, for writes that bypass the ORM unit of work."""
+    if not record_ids:
+        return
+    session.info[QUEUED] = True
+    now = utcnow()
+    if len(record_ids) < _FEW:
+        session.connection().execute(
+            table_of(SearchOutbox).insert(),
+            [{"record_id": rid, "enqueued_at": now} for rid in record_ids],
+        )
+        return
+    insert_rows(session, SearchOutbox, ("record_id", "enqueued_at"),
+                [(rid, now) for rid in record_ids])  # fmt: skip
 
 
 def index_lag(session: Session) -> dict[str, Any]:

@@ -192,6 +192,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("holds", schema=None) as batch_op:
         batch_op.create_index("ix_holds_patron_status", ["patron_id", "status"], unique=False)
+        batch_op.create_index(
+            "ix_holds_open_status",
+            ["status"],
+            unique=False,
+            sqlite_where=sa.text("status IN ('waiting', 'targeted', 'in_transit', 'ready')"),
+            postgresql_where=sa.text("status IN ('waiting', 'targeted', 'in_transit', 'ready')"),
+        )
         batch_op.create_index("ix_holds_record_status", ["record_id", "status"], unique=False)
         batch_op.create_index(
             "uq_holds_promised_copy",
@@ -440,6 +447,11 @@ def downgrade() -> None:
             "uq_holds_promised_copy",
             sqlite_where=sa.text("status IN ('targeted', 'in_transit', 'ready')"),
             postgresql_where=sa.text("status IN ('targeted', 'in_transit', 'ready')"),
+        )
+        batch_op.drop_index(
+            "ix_holds_open_status",
+            sqlite_where=sa.text("status IN ('waiting', 'targeted', 'in_transit', 'ready')"),
+            postgresql_where=sa.text("status IN ('waiting', 'targeted', 'in_transit', 'ready')"),
         )
         batch_op.drop_index("ix_holds_record_status")
         batch_op.drop_index("ix_holds_patron_status")

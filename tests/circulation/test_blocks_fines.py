@@ -32,9 +32,7 @@ def shelf(circ):
 
 
 def reasons(circ, patron, today=None) -> list[str]:
-    policy = resolve(
-        circ.db, NetworkTree.load(circ.db), patron.home_point_id, patron.category, None
-    )
+    policy = resolve(NetworkTree.load(circ.db), patron.home_point_id, patron.category, None)
     return [r["code"] for r in block_reasons(circ.db, patron, policy, today or WEDNESDAY.date())]
 
 

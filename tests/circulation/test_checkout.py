@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from catalog.network import ClosedDay, point_by_code
-from catalog.records import CopyStatus
+from catalog.records import Copy, CopyStatus
 from circulation.blocks import block_patron
 from circulation.checkin import checkin
 from circulation.errors import CirculationRefused, CopyNotFound, PatronBlocked, PatronNotFound
@@ -53,7 +53,7 @@ def test_checkout_1_1_whereabouts_corrected_and_said(circ, book):
     assert "清溪县图书馆" in receipt.notes[0].zh
 
 
-def test_checkout_1_2_copy_in_transit_is_lent_and_its_transit_closed(circ, book):
+def test_checkout_1_2_transit_5_copy_in_transit_is_lent_and_its_transit_closed(circ, book):
     circ.copy("31002", book, "QX01")
     checkout(circ.db, circ.desk("QX02"), "20001", "31002")
     checkin(circ.db, circ.desk("QX02"), "31002")  # on its way home to QX01
@@ -173,7 +173,7 @@ def test_checkout_9_own_hold_filled_and_its_other_copy_released(circ, book):
     assert [e.details["hold_id"] for e in events(circ.db, "hold_filled")] == [hold.id]
 
 
-def test_checkout_10_due_date_skips_closed_days(circ, book):
+def test_checkout_10_policy_4_due_date_skips_closed_days(circ, book):
     # Wednesday + 30 days = Friday 2027-01-01; the village bookshop opens Saturday and Sunday.
     receipt = checkout(circ.db, circ.desk("QX01V01"), "20001", "31001")
     assert receipt.loan.due_date == dt.date(2027, 1, 2)
@@ -204,3 +204,20 @@ def test_checkout_refusal_writes_nothing(circ, book):
         checkout(circ.db, circ.desk("QX"), "20006", "31001")
     circ.db.rollback()
     assert circ.db.scalar(select(Loan)) is None and events(circ.db) == []
+
+
+def test_api_3_a_copy_changed_by_another_desk_meanwhile_is_refused(app, circ, book):
+    """The desk that read the copy before another desk lent it cannot write over that loan."""
+    from circulation.errors import ConcurrentChange
+    from circulation.writes import set_copy_state
+
+    circ.db.commit()
+    other = app.extensions["tongjie.sessionmaker"]()
+    stale = other.scalar(select(Copy).where(Copy.barcode == "31001"))
+    checkout(circ.db, circ.desk("QX"), "20001", "31001")
+    circ.db.commit()
+    with pytest.raises(ConcurrentChange):
+        set_copy_state(other, stale, CopyStatus.AVAILABLE, stale.current_point_id)
+    other.rollback()
+    other.close()
+    assert circ.db.scalar(select(Loan)).returned_at is None

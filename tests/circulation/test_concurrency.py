@@ -1,4 +1,4 @@
-"""Many desks at the same moment, on PostgreSQL (API-3, LOAN-1, HOLD-2, HOLD-4).
+"""Many desks at the same moment, on PostgreSQL (API-3, HOLD-2, HOLD-4).
 
 Fifty threads, each with its own connection, released together by a barrier:
 the database, not Python, decides who wins.
@@ -81,7 +81,7 @@ def together(factory: sessionmaker[Session], work: Callable[[Session, int], obje
     return outcomes
 
 
-def test_loan_1_fifty_desks_lend_one_copy_exactly_one_loan(pg):
+def test_api_3_fifty_desks_lend_one_copy_exactly_one_loan(pg):
     with pg() as session:
         record = Record(title="平凡的世界")
         point = point_by_code(session, "QX")
@@ -99,7 +99,7 @@ def test_loan_1_fifty_desks_lend_one_copy_exactly_one_loan(pg):
         assert session.scalar(select(func.count(Loan.id))) == 1
 
 
-def test_hold_4_fifty_returns_trap_one_hold_exactly_once(pg):
+def test_hold_2_hold_4_fifty_returns_trap_one_hold_exactly_once(pg):
     with pg() as session:
         record = Record(title="活着")
         central = point_by_code(session, "QX")

@@ -17,7 +17,7 @@ from tests.circulation.conftest import set_rule
 
 def resolved(circ, code: str, category: str | None, item_type: str | None):
     tree = NetworkTree.load(circ.db)
-    return resolve(circ.db, tree, point_by_code(circ.db, code).id, category, item_type)
+    return resolve(tree, point_by_code(circ.db, code).id, category, item_type)
 
 
 def test_policy_1_network_default_sets_everything_and_stays(circ):
