@@ -49,6 +49,18 @@ def search(client, q: str) -> dict:
     return response.json
 
 
+def searched_by_the_node(client, runtime, q: str, timeout: float = 60) -> dict:
+    """The answer once the node answers searches: a node just (re)started on a busy machine
+    may time out its first ones, and the OPAC then rightly falls back for a few seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = search(client, q)
+        if body["backend"] == "elasticsearch" or time.monotonic() > deadline:
+            return body
+        time.sleep(1)
+        runtime.drain(refresh=True)  # a drain the node takes lets searches use it again
+
+
 def pending(app: Flask) -> list[SearchOutbox]:
     with app.app_context():
         from app.db import get_session
@@ -72,7 +84,7 @@ def test_node_stopped_circulation_and_cataloguing_work_search_degrades_and_catch
     first = client.post(f"/api/v1/records/{created.json['id']}/copies", json={"home": "QX01"},
                         headers=token).json["barcode"]  # fmt: skip
     runtime.drain(refresh=True)
-    body = search(client, "hongloumeng")
+    body = searched_by_the_node(client, runtime, "hongloumeng")
     assert (body["backend"], body["degraded"], body["total"]) == ("elasticsearch", False, 1)
 
     with node.stopped():
@@ -110,10 +122,17 @@ def test_node_stopped_circulation_and_cataloguing_work_search_degrades_and_catch
         assert health["search"]["status"] == "down"
         assert health["search"]["lag"]["pending"] == len(kept)
 
+    deadline = time.monotonic() + 60
     report = runtime.drain(refresh=True)
-    assert not report.elasticsearch_down and report.records == 2
+    caught_up = report.records
+    while report.elasticsearch_down:  # the node is up but may still be warming
+        assert time.monotonic() < deadline, "the indexer never reached the restarted node"
+        time.sleep(1)
+        report = runtime.drain(refresh=True)
+        caught_up += report.records
+    assert caught_up == 2
     assert pending(es_app) == []
-    body = search(client, "shuihuzhuan")
+    body = searched_by_the_node(client, runtime, "shuihuzhuan")
     assert (body["backend"], body["degraded"], body["total"]) == ("elasticsearch", False, 1)
     hit = search(client, "红楼梦")["hits"][0]
     assert (hit["held"], hit["on_shelf"]) == (2, 0)  # one on loan, one damaged
