@@ -45,7 +45,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pages,
         search_admin,
         staff_catalog,
+        staff_figures,
         staff_policies,
+        staff_rotation,
     )
 
     csrf = CSRFProtect(app)
@@ -53,23 +55,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff_catalog.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(staff_policies.bp)
+    app.register_blueprint(staff_figures.bp)
+    app.register_blueprint(staff_rotation.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(labels.bp)
     app.register_blueprint(opac.bp)
     app.register_blueprint(search_admin.bp)
     csrf.exempt(health.bp)
-    api.init_app(app)
-    for name in (
-        "points",
-        "records",
-        "patrons",
-        "me",
-        "circulation",
-        "holds",
-        "policies",
-        "search",
-        "api-docs",
-    ):
+    for name in api.init_app(app):
         csrf.exempt(app.blueprints[name])
     cli.init_app(app)
     app.cli.add_command(labels.barcodes_group)

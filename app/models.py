@@ -8,6 +8,7 @@ from catalog.network import ClosedDay, ServicePoint
 from catalog.records import Copy, ImportBatch, Record, RecordSource
 from catalog.search.outbox import SearchOutbox
 from catalog.search.store import SearchDocument, SearchWord
+from circulation.figures.aggregates import CirculationDay
 from circulation.ledger import LedgerEntry
 from circulation.models import (
     Fine,
@@ -19,11 +20,13 @@ from circulation.models import (
     Transit,
 )
 from circulation.patrons import Patron
+from circulation.rotation.models import RotationBatch, RotationCopy
 
 __all__ = [
     "ApiToken",
     "BarcodeScheme",
     "Base",
+    "CirculationDay",
     "ClosedDay",
     "Copy",
     "Fine",
@@ -38,6 +41,8 @@ __all__ = [
     "Policy",
     "Record",
     "RecordSource",
+    "RotationBatch",
+    "RotationCopy",
     "SearchDocument",
     "SearchOutbox",
     "SearchWord",

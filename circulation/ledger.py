@@ -19,6 +19,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.db import Base, table_of, utcnow
+from circulation.figures.aggregates import COUNTED, count_event
 
 
 class LedgerEvent(enum.StrEnum):
@@ -39,6 +40,7 @@ class LedgerEvent(enum.StrEnum):
     PATRON_BLOCKED = "patron_blocked"
     PATRON_UNBLOCKED = "patron_unblocked"
     HOLD_PICKUP_CHANGED = "hold_pickup_changed"
+    COPY_MOVED = "copy_moved"  # a copy's home point changed: a transfer or a rotation batch
 
 
 class LedgerEntry(Base):
@@ -82,10 +84,11 @@ def append(
     A plain INSERT, not an ORM object: ledger rows are only ever read back by queries,
     and leaving them out of the unit of work keeps every checkout cheaper.
     """
+    at = at or utcnow()
     session.connection().execute(
         _INSERT,
         {
-            "occurred_at": at or utcnow(),
+            "occurred_at": at,
             "event": event.value,
             "point_id": point_id,
             "actor": actor,
@@ -96,3 +99,5 @@ def append(
             "details": details or {},
         },
     )
+    if event.value in COUNTED:  # the daily figures move with the ledger (FIG-13)
+        count_event(session, event.value, at, point_id, copy_home_point_id, patron_home_point_id)
