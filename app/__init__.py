@@ -8,7 +8,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
-from app import api, auth, db, errors, i18n, labels
+from app import api, auth, db, errors, i18n, labels, search
 from app.auth import current_principal
 
 
@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
     db.init_app(app)
+    search.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
@@ -40,7 +41,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         cli,
         counter,
         health,
+        opac,
         pages,
+        search_admin,
         staff_catalog,
         staff_figures,
         staff_policies,
@@ -56,6 +59,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff_rotation.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(labels.bp)
+    app.register_blueprint(opac.bp)
+    app.register_blueprint(search_admin.bp)
     csrf.exempt(health.bp)
     for name in api.init_app(app):
         csrf.exempt(app.blueprints[name])

@@ -17,9 +17,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy.orm import Session
 
-from app import migrate
+from app import migrate, search_cli
 from app.accounts import STAFF_ROLES, add_user, create_token
 from app.db import get_session
+from app.search import runtime as search_runtime
 from catalog.errors import DomainError, InvalidFile
 from catalog.network import all_points
 
@@ -294,6 +295,7 @@ def demo_load(seed: int, scale: float, admin_password: str, if_empty: bool, loc_
             real_records=real_records,
         )
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
+    click.echo(f"search: {search_runtime().drain().records} records indexed")
 
 
 circulation_group = AppGroup("circulation", help="Circulation: the daily round.")
@@ -353,6 +355,7 @@ def init_app(app: Flask) -> None:
               demo_group, circulation_group)  # fmt: skip
     for group in groups:
         app.cli.add_command(group)
+    app.cli.add_command(search_cli.search_group)
     from app.figures_cli import figures_group
 
     app.cli.add_command(figures_group)

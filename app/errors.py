@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from catalog.errors import DomainError
@@ -66,6 +67,20 @@ def handle_domain_error(exc: DomainError) -> ResponseReturnValue:
     return render_template("error.html", status=exc.http_status, message=message), exc.http_status
 
 
+def handle_data_error(exc: DataError) -> ResponseReturnValue:
+    """A value the database refused as out of its range (an id beyond PostgreSQL's integer,
+    a text longer than its column): the caller's input, so a 422, never a 500."""
+    from app.db import get_session
+
+    get_session().rollback()
+    english = language().startswith("en")
+    message = "a value is out of range or too long" if english else "有取值超出范围或过长"
+    if wants_json():
+        return jsonify(error_body("value_out_of_range", message)), 422
+    return render_template("error.html", status=422, message=message), 422
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(DataError, handle_data_error)

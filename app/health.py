@@ -12,8 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.auth import public
 from app.db import get_session
 from app.migrate import current_revision, head_revision
-from catalog.search.backends import backend_for
-from catalog.search.outbox import index_lag
+from app.search import runtime
 
 bp = Blueprint("health", __name__)
 
@@ -39,12 +38,10 @@ def database_status() -> dict[str, Any]:
 def healthz() -> ResponseReturnValue:
     """200 while the database answers; search trouble only makes the status "degraded"."""
     database = database_status()
-    backend = backend_for(
-        current_app.config["ELASTICSEARCH_URL"], current_app.config["INDEX_PREFIX"]
-    )
-    search = backend.status()
     if database["status"] == "ok":
-        search["lag"] = index_lag(get_session())
+        search = runtime().status(get_session())
+    else:
+        search = {"backend": runtime().engine_name, "status": "unknown"}
     overall = "ok" if database["status"] == search["status"] == "ok" else "degraded"
     if database["status"] == "down":
         overall = "down"

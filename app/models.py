@@ -7,6 +7,7 @@ from catalog.db import Base
 from catalog.network import ClosedDay, ServicePoint
 from catalog.records import Copy, ImportBatch, Record, RecordSource
 from catalog.search.outbox import SearchOutbox
+from catalog.search.store import SearchDocument, SearchWord
 from circulation.figures.aggregates import CirculationDay
 from circulation.ledger import LedgerEntry
 from circulation.models import (
@@ -42,7 +43,9 @@ __all__ = [
     "RecordSource",
     "RotationBatch",
     "RotationCopy",
+    "SearchDocument",
     "SearchOutbox",
+    "SearchWord",
     "ServicePoint",
     "StaffUser",
     "Transit",

@@ -164,6 +164,7 @@ def app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
         }
     )
     yield application
+    application.extensions["tongjie.search"].close(delete_indices=True)
     application.extensions["tongjie.engine"].dispose()
 
 

@@ -24,6 +24,10 @@ EXPECTED_PUBLIC = {
     "points.show_point",
     "records.show_record",
     "records.show_marc",
+    "opac.search_page",
+    "opac.record_page",
+    "search.search",
+    "search.suggest",
 }
 
 

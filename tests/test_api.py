@@ -126,3 +126,9 @@ def test_api_2_a_rule_moved_onto_another_rules_scope_is_a_conflict(client, make_
     moved = client.patch(f"/api/v1/policies/{second['id']}", json={"item_type": "children"},
                          headers=admin)  # fmt: skip
     assert moved.status_code == 409 and str(first["id"]) in moved.json["error"]["message"]
+
+
+def test_api_2_an_id_beyond_the_database_integer_is_a_422_not_a_500(client, network):
+    response = client.get(f"/api/v1/records/{2**40}")
+    assert response.status_code in (404, 422)  # SQLite finds no record; PostgreSQL refuses it
+    assert set(response.json["error"]) == {"code", "message", "details"}

@@ -30,13 +30,15 @@ def init_app(app: Flask) -> list[str]:
         policies,
         records,
         rotation,
+        search,
     )
 
     api = TongjieApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "tongjie tokens create"}
     )
-    modules = (points, records, patrons, me, circulation, holds, policies, figures, rotation)
+    modules = (points, records, patrons, me, circulation, holds, policies, figures, rotation,
+               search)  # fmt: skip
     for module in modules:
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["tongjie.public_endpoints"].add("api-docs.openapi_json")

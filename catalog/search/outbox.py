@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, event, func, select
+from sqlalchemy import BigInteger, Integer, event, false, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.bulk import insert_rows
 from catalog.db import Base, table_of, utcnow
 from catalog.records import Copy, Record
+
+# Set in ``session.info`` when a transaction queued something, so that the web
+# process can wake its indexer right after the commit (app/search.py).
+QUEUED = "search_outbox_queued"
 
 
 class SearchOutbox(Base):
@@ -29,6 +33,8 @@ class SearchOutbox(Base):
     )
     record_id: Mapped[int] = mapped_column(index=True)
     enqueued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The embedded index already has this change; only Elasticsearch still lacks it.
+    embedded_done: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 def _touched_record_ids(session: Session) -> set[int]:
@@ -71,6 +77,7 @@ def enqueue(session: Session, record_ids: list[int]) -> None:
     """Queue records explicitly, for writes that bypass the ORM unit of work."""
     if not record_ids:
         return
+    session.info[QUEUED] = True
     now = utcnow()
     if len(record_ids) < _FEW:
         session.connection().execute(

@@ -6,7 +6,7 @@ each copy's last loan day is filled from the loans table, so a database that
 already has circulation gets its figures at once.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005 (search; was 0004 until the search branch merged)
 Create Date: 2026-12-01 10:46:31.722884
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,183 @@
+"""The indexer (索引程序): drains the outbox in bulk, and rebuilds whole indexes.
+
+Draining takes outbox rows oldest first, builds each record's document once
+from the database, writes the embedded index (in the database, in the same
+transaction that deletes the rows) and, when Elasticsearch is configured,
+the Elasticsearch index. If Elasticsearch does not answer, the embedded
+index is still brought up to date and the rows stay, marked
+``embedded_done``, until the node is back: nothing is lost and nothing waits.
+
+A full reindex builds a new Elasticsearch index beside the old one and swaps
+the alias when it is complete; the embedded index is rewritten in place, a
+batch per transaction, so a search sees the old or the new document of a
+record, never none.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from catalog.network import all_points
+from catalog.records import Record
+from catalog.search.document import Document, PointInfo, build_document, point_infos
+from catalog.search.elastic import UNAVAILABLE, ElasticsearchBackend
+from catalog.search.embedded import EmbeddedBackend
+from catalog.search.outbox import SearchOutbox
+
+log = logging.getLogger(__name__)
+BATCH = 500
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class DrainReport:
+    records: int = 0  # records whose documents were written
+    elasticsearch_down: bool = False
+    seconds: float = 0.0
+
+
+def build_documents(session: Session, record_ids: list[int],
+                    points: dict[int, PointInfo]) -> tuple[list[Document], list[int]]:  # fmt: skip
+    """Documents of these records, and the ids of those that no longer exist."""
+    records = session.scalars(
+        select(Record).where(Record.id.in_(record_ids)).options(selectinload(Record.copies))
+    ).all()
+    found = {r.id for r in records}
+    documents = [build_document(r, list(r.copies), points) for r in records]
+    return documents, [i for i in record_ids if i not in found]
+
+
+class Indexer:
+    """Keeps the embedded index and, when configured, Elasticsearch in step with the database."""
+
+    def __init__(self, elasticsearch: ElasticsearchBackend | None = None) -> None:
+        self.elasticsearch = elasticsearch
+
+    def drain(self, session: Session, *, batch: int = BATCH, refresh: bool = False,
+              max_batches: int | None = None) -> DrainReport:  # fmt: skip
+        """Index everything the outbox holds, a batch per transaction."""
+        started = time.monotonic()
+        report = DrainReport()
+        points = point_infos(all_points(session))
+        es = self.elasticsearch
+        if es is not None and not self._ensure_index(session, es):
+            es = None
+            report.elasticsearch_down = True
+        done = 0
+        while max_batches is None or done < max_batches:
+            rows = self._claim(
+                session, batch, embedded_only=es is None and self.elasticsearch is not None
+            )
+            if not rows:
+                break
+            done += 1
+            ids = sorted({r.record_id for r in rows})
+            documents, deleted = build_documents(session, ids, points)
+            pending_embedded = sorted({r.record_id for r in rows if not r.embedded_done})
+            if pending_embedded:
+                wanted = set(pending_embedded)
+                EmbeddedBackend(session).write(
+                    [d for d in documents if d.record_id in wanted],
+                    [i for i in deleted if i in wanted],
+                )
+            row_ids = [r.id for r in rows]
+            if es is not None:
+                try:
+                    es.write(documents, deleted, refresh=refresh)
+                except UNAVAILABLE as exc:
+                    log.warning("Elasticsearch did not take the batch (%s); kept in the outbox",
+                                type(exc).__name__)  # fmt: skip
+                    es = None
+                    report.elasticsearch_down = True
+            if es is None and self.elasticsearch is not None:
+                session.execute(
+                    update(SearchOutbox).where(SearchOutbox.id.in_(row_ids))
+                    .values(embedded_done=True)
+                )  # fmt: skip
+            else:
+                session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(row_ids)))
+            session.commit()
+            report.records += len(ids)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _claim(self, session: Session, batch: int, *, embedded_only: bool) -> list[SearchOutbox]:
+        """The oldest rows to do; on PostgreSQL, rows another indexer holds are skipped."""
+        statement = select(SearchOutbox).order_by(SearchOutbox.id).limit(batch)
+        if embedded_only:
+            statement = statement.where(SearchOutbox.embedded_done.is_(False))
+        if session.get_bind().dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        return list(session.scalars(statement))
+
+    def _ensure_index(self, session: Session, es: ElasticsearchBackend) -> bool:
+        """An Elasticsearch index behind the alias, built in full the first time."""
+        try:
+            if not es.has_index():
+                self.reindex_elasticsearch(session, es)
+            return True
+        except UNAVAILABLE as exc:
+            log.warning("Elasticsearch unavailable (%s): embedded index only", type(exc).__name__)
+            return False
+
+    # -------------------------------------------------------------- reindex
+
+    def reindex(self, session: Session, progress: Progress | None = None) -> int:
+        """Rebuild the embedded index and, when configured, Elasticsearch; return the records."""
+        first_pending = session.scalar(select(func.max(SearchOutbox.id))) or 0
+        count = self.reindex_embedded(session, progress)
+        if self.elasticsearch is not None:
+            self.reindex_elasticsearch(session, self.elasticsearch, progress)
+        session.execute(delete(SearchOutbox).where(SearchOutbox.id <= first_pending))
+        session.commit()
+        return count
+
+    def _batches(self, session: Session) -> list[list[int]]:
+        ids = list(session.scalars(select(Record.id).order_by(Record.id)))
+        return [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+
+    def reindex_embedded(self, session: Session, progress: Progress | None = None) -> int:
+        points = point_infos(all_points(session))
+        batches = self._batches(session)
+        total = sum(len(b) for b in batches)
+        embedded = EmbeddedBackend(session)
+        done = 0
+        for ids in batches:
+            documents, deleted = build_documents(session, ids, points)
+            embedded.write(documents, deleted)
+            session.commit()
+            done += len(ids)
+            if progress:
+                progress(done, total)
+        embedded.clear_missing(i for b in batches for i in b)
+        session.commit()
+        return total
+
+    def reindex_elasticsearch(self, session: Session, es: ElasticsearchBackend,
+                              progress: Progress | None = None) -> int:  # fmt: skip
+        """Build a new index from the database, then swap the alias to it and drop the old."""
+        points = point_infos(all_points(session))
+        batches = self._batches(session)
+        total = sum(len(b) for b in batches)
+        index = es.create_index(building=True)
+        done = 0
+        try:
+            for ids in batches:
+                documents, _ = build_documents(session, ids, points)
+                session.rollback()  # end the read transaction between batches
+                es.write(documents, [], index=index)
+                done += len(ids)
+                if progress:
+                    progress(done, total)
+            old = es.swap_alias(index)
+        except BaseException:
+            es.delete_indices([index])
+            raise
+        es.delete_indices(old)
+        return total
