@@ -337,6 +337,9 @@ def init_app(app: Flask) -> None:
               demo_group, circulation_group)  # fmt: skip
     for group in groups:
         app.cli.add_command(group)
+    from app.sip2_cli import sip2_group  # its own module: imports app.cli for unit_of_work
+
+    app.cli.add_command(sip2_group)
 
 
 def _create_app(*_args: Any) -> Flask:

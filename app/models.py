@@ -18,6 +18,8 @@ from circulation.models import (
     Transit,
 )
 from circulation.patrons import Patron
+from circulation.sip2.retries import Sip2Transaction
+from circulation.sip2.terminals import Sip2Terminal
 
 __all__ = [
     "ApiToken",
@@ -39,6 +41,8 @@ __all__ = [
     "RecordSource",
     "SearchOutbox",
     "ServicePoint",
+    "Sip2Terminal",
+    "Sip2Transaction",
     "StaffUser",
     "Transit",
 ]
