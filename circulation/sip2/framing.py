@@ -77,13 +77,20 @@ class Framer:
 
     def __init__(self) -> None:
         self._buffer = b""
+        self._discarding = False  # inside a message that was too long, until its terminator
 
     def feed(self, data: bytes) -> list[bytes]:
-        self._buffer += data
-        parts = re.split(rb"[\r\n]", self._buffer)
+        parts = re.split(rb"[\r\n]", self._buffer + data)
         self._buffer = parts.pop()
+        if self._discarding and parts:
+            parts[0], self._discarding = b"", False
         messages = [p for p in parts if p]
-        if len(self._buffer) > MAX_MESSAGE:  # no terminator in sight: drop it
+        if len(self._buffer) > MAX_MESSAGE:  # no terminator in sight: answer once, drop the rest
+            messages.append(OVERSIZED)
+            self._buffer, self._discarding = b"", True
+        elif self._discarding:
             self._buffer = b""
-            messages.append(b"X" * (MAX_MESSAGE + 1))
         return messages
+
+
+OVERSIZED = b"\x00" * (MAX_MESSAGE + 1)
