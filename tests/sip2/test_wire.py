@@ -231,9 +231,7 @@ def test_sip_retry_2_a_transaction_sent_again_is_applied_once(sip):
     again.send(back)
     assert body(again.read())[24:] == returned[24:]
     db.expire_all()
-    checkins = db.scalar(
-        select(func.count(LedgerEntry.id)).where(LedgerEntry.event == "checkin")
-    )
+    checkins = db.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.event == "checkin"))
     assert checkins == 1
 
 
