@@ -36,7 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
 
-    from app import cli, counter, health, pages, staff_catalog, staff_policies
+    from app import cli, counter, health, kiosk, pages, staff_catalog, staff_policies
 
     csrf = CSRFProtect(app)
     app.register_blueprint(pages.bp)
@@ -45,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff_policies.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(labels.bp)
+    app.register_blueprint(kiosk.bp)
     csrf.exempt(health.bp)
     api.init_app(app)
     for name in (

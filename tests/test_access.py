@@ -24,6 +24,7 @@ EXPECTED_PUBLIC = {
     "points.show_point",
     "records.show_record",
     "records.show_marc",
+    "kiosk.enrol",
 }
 
 
