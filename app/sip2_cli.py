@@ -47,7 +47,13 @@ def serve(
         raise click.UsageError("TLS needs both --tls-cert and --tls-key")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(message)s")
     url = current_app.config["DATABASE_URL"]
-    options = {} if url.startswith("sqlite") else {"pool_size": db_connections, "max_overflow": 0}
+    # No ping before each use: a message is a few milliseconds, a ping a round trip more. A
+    # connection the database dropped fails one message (answered "try again") and is replaced.
+    options = (
+        {}
+        if url.startswith("sqlite")
+        else {"pool_size": db_connections, "max_overflow": 0, "pool_pre_ping": False}
+    )
     current_app.extensions["tongjie.engine"].dispose()
 
     def sessions() -> sessionmaker:

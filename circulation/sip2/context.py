@@ -23,7 +23,6 @@ from catalog.errors import DomainError
 from circulation.desk import Desk
 from circulation.patrons import Patron
 from circulation.pins import PIN_MESSAGES, PinCheck, check_pin, clear_failures
-from circulation.sip2 import retries
 from circulation.sip2.codec import Request
 from circulation.tree import NetworkTree
 
@@ -67,14 +66,6 @@ def _digest(card: str, pin: str) -> bytes:
     return hashlib.sha256(f"{card}\x00{pin}".encode()).digest()
 
 
-class Replayed(Exception):
-    """A twin of this transaction finished first: its answer is the answer."""
-
-    def __init__(self, response: str) -> None:
-        super().__init__("replayed")
-        self.response = response
-
-
 @dataclass
 class Context:
     session: Session
@@ -82,8 +73,6 @@ class Context:
     now: dt.datetime
     language: str
     pins: PinMemory
-    claim_key: str | None = None
-    claim_id: int | None = None
     _pin_reset: list[int] = field(default_factory=list)
 
     @property
@@ -130,13 +119,7 @@ class Context:
         return self.say(en, zh)
 
     def undo(self) -> None:
-        """Roll back a refused action, keeping the claim of its key (and a PIN reset)."""
+        """Roll back a refused action, keeping a PIN reset (PIN-3)."""
         self.session.rollback()
-        if self.claim_key is None:
-            return
-        claimed = retries.claim(self.session, self.terminal.id, self.claim_key, self.now)
-        if isinstance(claimed, str):
-            raise Replayed(claimed)
-        self.claim_id = claimed
         for patron_id in self._pin_reset:
             clear_failures(self.session, patron_id)

@@ -39,7 +39,7 @@ from circulation.sip2 import item_messages as items
 from circulation.sip2 import patron_messages as patrons
 from circulation.sip2 import retries
 from circulation.sip2.codec import Request, build, parse_request, sip_datetime, yes
-from circulation.sip2.context import CHINESE, ENGLISH, Context, PinMemory, Replayed, TerminalInfo
+from circulation.sip2.context import CHINESE, ENGLISH, Context, PinMemory, TerminalInfo
 from circulation.sip2.framing import Frame, parse_frame, plain, with_trailer
 from circulation.sip2.terminals import Sip2Terminal, authenticate
 from circulation.tree import NetworkTree
@@ -196,35 +196,33 @@ class Conversation:
         self, ctx: Context, request: Request, handler: Handler, changes: bool, frame: Frame
     ) -> str:
         session, terminal = ctx.session, ctx.terminal
-        if changes:  # SIP-RETRY-2
-            key = retries.request_key(frame.signed.decode("latin-1"))
-            claimed = retries.claim(session, terminal.id, key, ctx.now)
-            if isinstance(claimed, str):
+        key = retries.request_key(frame.signed.decode("latin-1")) if changes else ""
+        for _ in range(2):  # a second pass only after dropping a key older than the window
+            try:
+                answer = handler(ctx, request)
+                session.flush()
+            except DomainError as exc:
+                ctx.undo()
+                answer = refusal(request.command, request, sip_datetime(ctx.now),
+                                 terminal.institution, ctx.error(exc))  # fmt: skip
+            except (StaleDataError, IntegrityError):
+                session.rollback()
+                log.info("%s: concurrent change on %s", self.peer, request.command)
+                again = ctx.say("another desk changed this book at the same moment: scan again",
+                                "其他服务台同时办理了该书，请重新扫描")  # fmt: skip
+                return refusal(request.command, request, sip_datetime(ctx.now),
+                               terminal.institution, again)  # fmt: skip
+            if changes and not retries.store(session, terminal.id, key, answer, ctx.now):
+                first = retries.first_answer(session, terminal.id, key, ctx.now)
+                if first is None:
+                    continue
                 log.info("%s: %s sent again: first answer given", self.peer, request.command)
-                return claimed
-            ctx.claim_key, ctx.claim_id = key, claimed
-        try:
-            answer = handler(ctx, request)
-            session.flush()
-        except Replayed as twin:
-            return twin.response
-        except DomainError as exc:
-            ctx.undo()
-            answer = refusal(request.command, request, sip_datetime(ctx.now),
-                             terminal.institution, ctx.error(exc))  # fmt: skip
-        except (StaleDataError, IntegrityError):
-            session.rollback()
-            log.info("%s: concurrent change on %s", self.peer, request.command)
-            again = ctx.say("another desk changed this book at the same moment: scan again",
-                            "其他服务台同时办理了该书，请重新扫描")  # fmt: skip
-            return refusal(request.command, request, sip_datetime(ctx.now), terminal.institution,
-                           again)  # fmt: skip
-        if changes and ctx.claim_id is not None:
-            retries.remember(session, ctx.claim_id, answer)
-        session.commit()
-        if answer[2:3] == "0" and answer[:2] in ("10", "12", "30"):
-            log.info("%s: %s refused: %s", self.peer, request.command, redact(answer))
-        return answer
+                return first
+            session.commit()
+            if answer[2:3] == "0" and answer[:2] in ("10", "12", "30"):
+                log.info("%s: %s refused: %s", self.peer, request.command, redact(answer))
+            return answer
+        raise RuntimeError("a retried message could not be stored")
 
     def _login(self, request: Request) -> str:
         """93 -> 94 (SIP-LOGIN-1)."""

@@ -86,6 +86,22 @@ def _reader(ctx: Context, request: Request) -> tuple[Patron | None, str | None]:
     """The reader named in AA with a right PIN (SIP-PIN-1), or the refusal to give."""
     card = request.get("AA")
     patron = patron_by_card(ctx.session, card) if card else None
+    return _checked(ctx, request, card, patron)
+
+
+def _card(ctx: Context, request: Request) -> tuple[str | None, str | None]:
+    """The card in AA when its PIN is right; read from the database only if not remembered."""
+    card = request.get("AA")
+    pin = request.get("AD")
+    if card and ctx.pins.card == card and (not pin or ctx.pins.knows(card, pin)):
+        return card, None
+    patron, refusal = _reader(ctx, request)
+    return (patron.card if patron else None), refusal
+
+
+def _checked(
+    ctx: Context, request: Request, card: str, patron: Patron | None
+) -> tuple[Patron | None, str | None]:
     if patron is None:
         return None, ctx.say(f"no reader with card {card}", f"没有卡号为 {card} 的读者")
     pin = ctx.pin(patron, request)
@@ -110,11 +126,11 @@ def _loan_answer(command: str, ctx: Context, request: Request, **values: object)
 def checkout(ctx: Context, request: Request) -> str:
     """11 -> 12 (SIP-CHECKOUT-1..3)."""
     barcode = request.get("AB")
-    patron, refusal = _reader(ctx, request)
-    if patron is None:
+    card, refusal = _card(ctx, request)
+    if card is None:
         return _loan_answer("12", ctx, request, screen=refusal, title=_title(ctx, barcode))
     try:
-        receipt = check_out(ctx.session, ctx.desk(), patron.card, barcode)
+        receipt = check_out(ctx.session, ctx.desk(), card, barcode)
     except CirculationRefused as exc:
         if exc.code != "already_on_loan" or request.fixed.get("sc_renewal_policy") != "Y":
             ctx.undo()
@@ -122,7 +138,7 @@ def checkout(ctx: Context, request: Request) -> str:
                 "12", ctx, request, screen=ctx.error(exc), title=_title(ctx, barcode)
             )
         ctx.undo()  # SIP-CHECKOUT-2
-        return _renewed("12", ctx, request, patron)
+        return _renewed("12", ctx, request, card)
     except DomainError as exc:
         ctx.undo()
         return _loan_answer("12", ctx, request, screen=ctx.error(exc), title=_title(ctx, barcode))
@@ -135,11 +151,11 @@ def checkout(ctx: Context, request: Request) -> str:
     )  # fmt: skip
 
 
-def _renewed(command: str, ctx: Context, request: Request, patron: Patron) -> str:
+def _renewed(command: str, ctx: Context, request: Request, card: str) -> str:
     barcode = request.get("AB")
     try:
         receipt = renew_loan(ctx.session, ctx.desk(), barcode)
-        if receipt.loan.patron is None or receipt.loan.patron.card != patron.card:  # SIP-RENEW-1
+        if receipt.loan.patron is None or receipt.loan.patron.card != card:  # SIP-RENEW-1
             raise NotFound(
                 f"copy {barcode} is not on loan to this reader", f"图书 {barcode} 不是此读者所借"
             )
@@ -158,12 +174,12 @@ def _renewed(command: str, ctx: Context, request: Request, patron: Patron) -> st
 
 def renew(ctx: Context, request: Request) -> str:
     """29 -> 30 (SIP-RENEW-1)."""
-    patron, refusal = _reader(ctx, request)
-    if patron is None:
+    card, refusal = _card(ctx, request)
+    if card is None:
         return _loan_answer(
             "30", ctx, request, screen=refusal, title=_title(ctx, request.get("AB"))
         )
-    return _renewed("30", ctx, request, patron)
+    return _renewed("30", ctx, request, card)
 
 
 def renew_all(ctx: Context, request: Request) -> str:
