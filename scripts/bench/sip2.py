@@ -1,4 +1,4 @@
-"""Benchmark: 100 SIP2 terminals on persistent connections doing checkout/checkin pairs, on PostgreSQL.
+"""Benchmark: 100 SIP2 terminals on persistent connections, checkout/checkin pairs, PostgreSQL.
 
     .venv/bin/python scripts/bench/sip2.py [--postgres URL] [--terminals 100] [--seconds 30]
         [--workers 1,2] [--copies N] [--patrons N] [--past-loans N]
@@ -24,6 +24,7 @@ import importlib.util
 import json
 import os
 import platform
+import random
 import signal
 import socket
 import statistics
@@ -118,6 +119,8 @@ async def terminal(port: int, plan: dict, clock: dict, out: dict) -> None:
         clock["go"].set()
     await clock["go"].wait()
     measure_from, stop_at = clock["measure_from"](), clock["stop_at"]()
+    interval = clock["interval"]
+    due = time.perf_counter() + random.random() * interval  # terminals start out of step
     turn = 0
     while time.perf_counter() < stop_at:
         barcode = plan["barcodes"][turn % COPIES_EACH]
@@ -126,6 +129,9 @@ async def terminal(port: int, plan: dict, clock: dict, out: dict) -> None:
             (f"11NN{stamp()}{BLANK}AOQX|AA{plan['card']}|AB{barcode}|AC|", b"121"),
             (f"09N{stamp()}{stamp()}APQX|AOQX|AB{barcode}|AC|", b"101"),
         ):
+            if interval:  # paced: the next transaction at its time (at once if late)
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                due += interval
             answer, seconds = await ask(body)
             if time.perf_counter() >= measure_from:
                 out["times"].append(seconds)
@@ -136,7 +142,8 @@ async def terminal(port: int, plan: dict, clock: dict, out: dict) -> None:
     writer.close()
 
 
-async def drive(port: int, plans: list[dict], warmup: float, seconds: float) -> dict:
+async def drive(port: int, plans: list[dict], warmup: float, seconds: float, rate: float) -> dict:
+    """``rate`` transactions a second in all (0: every terminal as fast as answered)."""
     out: dict = {"times": [], "errors": 0, "samples": []}
     go = asyncio.Event()
     started: list[float] = []
@@ -147,6 +154,7 @@ async def drive(port: int, plans: list[dict], warmup: float, seconds: float) -> 
         return started[0]
 
     clock = {"ready": 0, "terminals": len(plans), "go": go,
+             "interval": len(plans) / rate if rate else 0.0,
              "measure_from": lambda: start() + warmup,
              "stop_at": lambda: start() + warmup + seconds}  # fmt: skip
     await asyncio.gather(*(terminal(port, p, clock, out) for p in plans))
@@ -195,13 +203,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=8)
     parser.add_argument("--workers", default="1,2", help="server processes to try, e.g. 1,2")
+    parser.add_argument("--rates", default="300,0",
+                        help="offered transactions/s in all, each tried; 0: flat out")  # fmt: skip
     parser.add_argument("--db-connections", type=int, default=8, help="per server process")
     parser.add_argument("--copies", type=int, default=1_000_000)
     parser.add_argument("--patrons", type=int, default=500_000)
     parser.add_argument("--past-loans", type=int, default=1_000_000)
     args = parser.parse_args()
     if not args.postgres:
-        sys.exit("give --postgres URL (or eval \"$(scripts/services start)\")")
+        sys.exit('give --postgres URL (or eval "$(scripts/services start)")')
     http = _http_bench()
     url, drop = scratch_postgres_database(args.postgres, prefix="tongjie_bench")
     engine = make_engine(url)
@@ -213,17 +223,20 @@ def main() -> None:
             http.add_history(session, 0, args.past_loans, args.copies, args.patrons)
             plans = arrange_terminals(session, args.terminals, args.copies)
         for workers in (int(w) for w in args.workers.split(",")):
-            server, port = serve(url, workers, args.db_connections)
-            try:
-                load = os.getloadavg()[0]
-                result = asyncio.run(drive(port, plans, args.warmup, args.seconds))
-            finally:
-                server.send_signal(signal.SIGTERM)
-                server.wait()
-            result |= {"workers": workers, "load_before": round(load, 2)}
-            log(f"{workers} process(es): {result['tx_per_s']:.0f} tx/s, p95 "
-                f"{result['p95_ms']:.1f} ms, errors {result['errors']} {result['error_samples']}")  # fmt: skip
-            runs.append(result)
+            for rate in (float(r) for r in args.rates.split(",")):
+                server, port = serve(url, workers, args.db_connections)
+                try:
+                    load = os.getloadavg()[0]
+                    result = asyncio.run(drive(port, plans, args.warmup, args.seconds, rate))
+                finally:
+                    server.send_signal(signal.SIGTERM)
+                    server.wait()
+                result |= {"workers": workers, "offered": rate or "max",
+                           "load_before": round(load, 2)}  # fmt: skip
+                log(f"{workers} process(es), offered {result['offered']}: "
+                    f"{result['tx_per_s']:.0f} tx/s, p95 {result['p95_ms']:.1f} ms, "
+                    f"errors {result['errors']} {result['error_samples']}")  # fmt: skip
+                runs.append(result)
     finally:
         engine.dispose()
         drop()
@@ -235,10 +248,12 @@ def main() -> None:
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "sip2.json").write_text(json.dumps(report, indent=2))
-    print(f"\n{'processes':<10}{'tx/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(f"\n{'processes':<10}{'offered':>8}{'tx/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
+          f"{'p99 ms':>9}{'errors':>8}{'load':>6}")  # fmt: skip
     for run in runs:
-        print(f"{run['workers']:<10}{run['tx_per_s']:>8.0f}{run['p50_ms']:>9.1f}"
-              f"{run['p95_ms']:>9.1f}{run['p99_ms']:>9.1f}{run['errors']:>8}")  # fmt: skip
+        print(f"{run['workers']:<10}{run['offered']!s:>8}{run['tx_per_s']:>8.0f}"
+              f"{run['p50_ms']:>9.1f}{run['p95_ms']:>9.1f}{run['p99_ms']:>9.1f}"
+              f"{run['errors']:>8}{run['load_before']:>6}")  # fmt: skip
 
 
 if __name__ == "__main__":
