@@ -24,9 +24,7 @@ def test_every_rule_in_docs_sip2_has_a_test_named_after_it():
     missing = [
         rule
         for rule in found
-        if not any(
-            re.search(rf"(^test_|_){rule.lower().replace('-', '_')}(_|$)", n) for n in names
-        )
+        if not any(re.search(rf"(^test_|_){rule.lower().replace('-', '_')}(_|$)", n) for n in names)
     ]
     assert missing == []
 
