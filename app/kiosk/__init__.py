@@ -44,6 +44,11 @@ KEEP_RETURNS = 10
 DEFAULT_IDLE_SECONDS = 60
 
 
+def printable(text: str | None, limit: int = 64) -> str:
+    """What a scanner or a finger typed, without control characters (KIOSK-5), cut to size."""
+    return "".join(c for c in (text or "") if c.isprintable()).strip()[:limit]
+
+
 def idle_seconds() -> int:
     return int(current_app.config.get("KIOSK_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
 
@@ -105,7 +110,7 @@ def enrol() -> ResponseReturnValue:
     if request.method == "POST":
         terminal = authenticate(
             get_session(),
-            (request.form.get("login") or "").strip()[:64],
+            printable(request.form.get("login")),
             request.form.get("password") or "",
         )
         if terminal is not None:
@@ -138,7 +143,7 @@ def signin() -> ResponseReturnValue:
     error = None
     if request.method == "POST":
         db = get_session()
-        card = (request.form.get("card") or "").strip()[:64]
+        card = printable(request.form.get("card"))
         pin = (request.form.get("pin") or "")[:64]
         patron = patron_by_card(db, card) if card else None
         result = check_pin(db, patron, pin) if patron is not None else PinCheck.WRONG

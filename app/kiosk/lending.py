@@ -14,7 +14,7 @@ from app.api.receipts import CheckinReceiptSchema, CheckoutResultSchema, Renewal
 from app.auth import allow
 from app.counter import new_form_key, once, outcomes
 from app.db import get_session
-from app.kiosk import KEEP_RETURNS, RETURNS, VISIT, bp, desk, end_visit, page, reader
+from app.kiosk import KEEP_RETURNS, RETURNS, VISIT, bp, desk, end_visit, page, printable, reader
 from catalog.errors import NotFound
 from catalog.records import Copy
 from circulation.blocks import outstanding_fines
@@ -24,11 +24,9 @@ from circulation.loans import checkout as check_out
 from circulation.models import Loan
 from circulation.renewals import renew as renew_loan
 
-MAX_BARCODE = 64
-
 
 def _barcode() -> str:
-    return (request.form.get("barcode") or "").strip()[:MAX_BARCODE]
+    return printable(request.form.get("barcode"))
 
 
 @bp.route("/checkout", methods=["GET", "POST"])

@@ -6,7 +6,8 @@ value, ``|``). Responses are written the same way; every field the
 specification marks required is always written (empty if we have nothing),
 optional ones only when we have a value.
 
-SIP-CODEC-1 Unknown field codes are ignored; a field may be repeated (the first counts).
+SIP-CODEC-1 Unknown field codes are ignored; a field may be repeated (the first counts);
+            control characters in a value (NUL, ESC...) are dropped.
 SIP-CODEC-2 A request whose fixed part is cut short is refused with the response of
             its kind, ``ok`` 0 and a screen message saying the message was malformed.
 SIP-CODEC-3 Values we send never contain ``|``, CR or LF (replaced by a space) and
@@ -48,6 +49,7 @@ REQUEST_FIXED: dict[str, tuple[tuple[str, int], ...]] = {
 
 BLANK_DATE = " " * 18
 _DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -85,7 +87,8 @@ def parse_request(text: str) -> Request:
         position += width
     for item in text[position:].split("|"):
         if len(item) >= 2:
-            request.fields.setdefault(item[:2], []).append(item[2:])
+            value = _CONTROL.sub("", item[2:])
+            request.fields.setdefault(item[:2], []).append(value)
     return request
 
 

@@ -120,6 +120,8 @@ def test_sip_codec_1_unknown_fields_ignored_first_of_repeated_counts(sip):
     answer = client.ask(f"17{DATE}ZZwhatever|AOQX|AB3100000001|AB999|XX|")
     assert answer.startswith("1803")
     assert fields(answer, 26)["AB"] == ["3100000001"]
+    nul = client.ask(f"17{DATE}AOQX|AB3100\x00000001\x1b|")  # control characters dropped
+    assert nul.startswith("1803")
 
 
 def test_sip_codec_2_cut_short_refused_with_its_own_response(sip):
