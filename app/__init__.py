@@ -36,28 +36,30 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
 
-    from app import cli, counter, health, kiosk, pages, staff_catalog, staff_policies
+    from app import (
+        cli,
+        counter,
+        health,
+        kiosk,
+        pages,
+        staff_catalog,
+        staff_figures,
+        staff_policies,
+        staff_rotation,
+    )
 
     csrf = CSRFProtect(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(staff_catalog.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(staff_policies.bp)
+    app.register_blueprint(staff_figures.bp)
+    app.register_blueprint(staff_rotation.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(labels.bp)
     app.register_blueprint(kiosk.bp)
     csrf.exempt(health.bp)
-    api.init_app(app)
-    for name in (
-        "points",
-        "records",
-        "patrons",
-        "me",
-        "circulation",
-        "holds",
-        "policies",
-        "api-docs",
-    ):
+    for name in api.init_app(app):
         csrf.exempt(app.blueprints[name])
     cli.init_app(app)
     app.cli.add_command(labels.barcodes_group)

@@ -332,13 +332,31 @@ def circulation_daily() -> None:
     )
 
 
+@circulation_group.command("anonymise")
+@click.option("--older-than", "days", type=click.IntRange(min=1), default=730, show_default=True,
+              help="Forget the reader of loans and holds ended this many days ago.")  # fmt: skip
+def circulation_anonymise(days: int) -> None:
+    """Old loans and holds lose their patron link; every figure stays the same (PRIVACY-1..3)."""
+    import datetime as dt
+
+    from catalog.db import utcnow
+    from circulation.privacy import anonymise
+
+    with unit_of_work() as session:
+        done = anonymise(session, utcnow() - dt.timedelta(days=days))
+    click.echo(f"{done.loans} loans, {done.holds} holds and {done.ledger_rows} ledger rows "
+               "no longer name their reader")  # fmt: skip
+
+
 def init_app(app: Flask) -> None:
     groups = (db_group, network_group, patrons_group, users_group, tokens_group, catalog_group,
               demo_group, circulation_group)  # fmt: skip
     for group in groups:
         app.cli.add_command(group)
+    from app.figures_cli import figures_group
     from app.sip2_cli import sip2_group  # its own module: imports app.cli for unit_of_work
 
+    app.cli.add_command(figures_group)
     app.cli.add_command(sip2_group)
 
 

@@ -71,6 +71,17 @@ LABELS = {
     "student": lazy_gettext("student"),
     "staff": lazy_gettext("staff"),
     "institution": lazy_gettext("collective card"),
+    # figures
+    "attribution_point": lazy_gettext("where they happened"),
+    "attribution_copy_home": lazy_gettext("by the copy's home point"),
+    "attribution_patron_home": lazy_gettext("by the reader's home point"),
+    "by_point": lazy_gettext("by point"),
+    "by_branch": lazy_gettext("by branch group"),
+    "by_region": lazy_gettext("by region"),
+    "batch_planned": lazy_gettext("planned"),
+    "batch_sent": lazy_gettext("sent"),
+    "batch_recalled": lazy_gettext("recalled"),
+    "batch_closed": lazy_gettext("closed"),
 }
 
 

@@ -7,6 +7,7 @@ from catalog.db import Base
 from catalog.network import ClosedDay, ServicePoint
 from catalog.records import Copy, ImportBatch, Record, RecordSource
 from catalog.search.outbox import SearchOutbox
+from circulation.figures.aggregates import CirculationDay
 from circulation.ledger import LedgerEntry
 from circulation.models import (
     Fine,
@@ -18,6 +19,7 @@ from circulation.models import (
     Transit,
 )
 from circulation.patrons import Patron
+from circulation.rotation.models import RotationBatch, RotationCopy
 from circulation.sip2.retries import Sip2Transaction
 from circulation.sip2.terminals import Sip2Terminal
 
@@ -25,6 +27,7 @@ __all__ = [
     "ApiToken",
     "BarcodeScheme",
     "Base",
+    "CirculationDay",
     "ClosedDay",
     "Copy",
     "Fine",
@@ -39,6 +42,8 @@ __all__ = [
     "Policy",
     "Record",
     "RecordSource",
+    "RotationBatch",
+    "RotationCopy",
     "SearchOutbox",
     "ServicePoint",
     "Sip2Terminal",

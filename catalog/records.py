@@ -132,6 +132,8 @@ class Copy(Timestamped, Base):
     price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     date_added: Mapped[dt.date] = mapped_column(default=dt.date.today, index=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("record_sources.id"))
+    # The day it was last lent (kept by checkout): idle copies are found without the loans table.
+    last_lent_on: Mapped[dt.date | None] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     record: Mapped[Record] = relationship(back_populates="copies")

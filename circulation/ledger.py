@@ -15,10 +15,11 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.db import Base, table_of, utcnow
+from circulation.figures.aggregates import COUNTED, count_event
 
 
 class LedgerEvent(enum.StrEnum):
@@ -39,12 +40,24 @@ class LedgerEvent(enum.StrEnum):
     PATRON_BLOCKED = "patron_blocked"
     PATRON_UNBLOCKED = "patron_unblocked"
     HOLD_PICKUP_CHANGED = "hold_pickup_changed"
+    COPY_MOVED = "copy_moved"  # a copy's home point changed: a transfer or a rotation batch
+
+
+# The events that change what a point holds: the holdings history undoes them (FIG-4).
+STOCK_EVENTS = (LedgerEvent.STATUS_CHANGED.value, LedgerEvent.COPY_MOVED.value)
+_STOCK_ROWS = text("event IN ('status_changed', 'copy_moved')")
 
 
 class LedgerEntry(Base):
     """One circulation event. Never updated, never deleted."""
 
     __tablename__ = "circulation_ledger"
+    __table_args__ = (
+        # a few rows in a hundred: the holdings history reads them from the index alone
+        Index("ix_circulation_ledger_stock_changes", "occurred_at",
+              postgresql_where=_STOCK_ROWS, sqlite_where=_STOCK_ROWS,
+              postgresql_include=["copy_id", "event", "id", "details"]),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -82,10 +95,11 @@ def append(
     A plain INSERT, not an ORM object: ledger rows are only ever read back by queries,
     and leaving them out of the unit of work keeps every checkout cheaper.
     """
+    at = at or utcnow()
     session.connection().execute(
         _INSERT,
         {
-            "occurred_at": at or utcnow(),
+            "occurred_at": at,
             "event": event.value,
             "point_id": point_id,
             "actor": actor,
@@ -96,3 +110,5 @@ def append(
             "details": details or {},
         },
     )
+    if event.value in COUNTED:  # the daily figures move with the ledger (FIG-13)
+        count_event(session, event.value, at, point_id, copy_home_point_id, patron_home_point_id)

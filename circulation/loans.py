@@ -175,7 +175,7 @@ def checkout(
     due = due_date(tree, desk.point.id, desk.today, policy.loan_days)  # CHECKOUT-10
     loan = open_loan_row(session, copy_id=copy.id, patron_id=patron.id, point_id=desk.point.id,
                          checked_out_at=desk.now, renewals=0, due_date=due)  # fmt: skip
-    set_copy_state(session, copy, CopyStatus.ON_LOAN, desk.point.id)
+    set_copy_state(session, copy, CopyStatus.ON_LOAN, desk.point.id, lent_on=desk.today)
     details: dict[str, object] = {"loan_id": loan.id, "due_date": loan.due_date.isoformat()}
     if override:
         details["override"] = override

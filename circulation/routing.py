@@ -28,6 +28,7 @@ from circulation.desk import Desk
 from circulation.holds import hold_to_trap, make_ready, offer, trap
 from circulation.models import Hold, HoldStatus, Transit, TransitReason
 from circulation.receipts import Note
+from circulation.rotation.batches import received as rotation_received
 from circulation.transits import close, send
 from circulation.tree import NetworkTree
 from circulation.writes import set_copy_state
@@ -103,6 +104,10 @@ def arrive(
             notes=[
                 Note("pickup_changed", "the hold's pickup point changed", "该预约已更改取书地点")
             ],
+        )
+    if transit.reason == TransitReason.ROTATION:  # ROTATION-3, or home-bound after a recall
+        return route(
+            session, desk, tree, copy, arrived=rotation_received(session, desk, copy, transit)
         )
     return route(session, desk, tree, copy, arrived=transit.reason != TransitReason.HOLD)
 

@@ -35,6 +35,8 @@ class TreePoint:
     parent_id: int | None
     floating: bool
     opening_days: str
+    population: int
+    region_code: str
     closed: frozenset[dt.date] = frozenset()
 
     def is_open_on(self, day: dt.date) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Date, bindparam, func, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -39,6 +39,7 @@ _COPY_STATE = (
         current_point_id=bindparam("new_point"),
         version=Copy.version + 1,
         updated_at=bindparam("now"),
+        last_lent_on=func.coalesce(bindparam("lent_on", type_=Date), Copy.last_lent_on),
     )
 )
 _CLOSE_LOAN = (
@@ -66,17 +67,29 @@ def _changed_one(result: Any) -> None:
         raise ConcurrentChange()
 
 
-def set_copy_state(session: Session, copy: Copy, status: str, point_id: int) -> None:
-    """Where a copy is and what it is doing now; refused if another desk changed it first."""
+def set_copy_state(
+    session: Session, copy: Copy, status: str, point_id: int, lent_on: dt.date | None = None
+) -> None:
+    """Where a copy is and what it is doing now; refused if another desk changed it first.
+
+    ``lent_on`` (a checkout) also records the day it was last lent, for the idle-copy figures.
+    """
     now = utcnow()
     result = session.connection().execute(
         _COPY_STATE,
         {"copy_id": copy.id, "read_version": copy.version, "new_status": status,
-         "new_point": point_id, "now": now},
+         "new_point": point_id, "now": now, "lent_on": lent_on},
     )  # fmt: skip
     _changed_one(result)
-    for key, value in (("status", status), ("current_point_id", point_id),
-                       ("version", copy.version + 1), ("updated_at", now)):  # fmt: skip
+    values: list[tuple[str, object]] = [
+        ("status", status),
+        ("current_point_id", point_id),
+        ("version", copy.version + 1),
+        ("updated_at", now),
+    ]
+    if lent_on is not None:
+        values.append(("last_lent_on", lent_on))
+    for key, value in values:
         set_committed_value(copy, key, value)
     if "current_point" in copy.__dict__:
         copy.__dict__.pop("current_point")  # reloaded on next use, for the new point

@@ -244,6 +244,14 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
 
 
+def sign_in(page, url: str, username: str, password: str) -> None:
+    """Sign a browser page in through the login form, as a person would."""
+    page.goto(url + "/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
 def screenshot(page, name: str) -> None:
     """Save a screenshot when TONGJIE_SCREENSHOTS names a folder (to look at the pages)."""
     folder = os.environ.get("TONGJIE_SCREENSHOTS")

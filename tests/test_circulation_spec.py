@@ -1,4 +1,4 @@
-"""docs/circulation.md and the tests agree: every numbered case has a test named after it.
+"""docs/circulation.md, docs/figures.md and the tests agree: every numbered case has a test.
 
 A case **CHECKIN-2.1** is tested by a test whose name contains ``checkin_2_1`` (one test may
 name several cases: ``test_checkout_1_2_transit_5_...``);
@@ -14,8 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CASE = re.compile(r"\*\*([A-Z]+)-(\d+(?:\.\d+)?)\*\*")
 
 
+SPECS = ("circulation.md", "figures.md")
+
+
 def cases() -> list[str]:
-    text = (ROOT / "docs" / "circulation.md").read_text(encoding="utf-8")
+    text = "".join((ROOT / "docs" / name).read_text(encoding="utf-8") for name in SPECS)
     return [f"{area}-{number}" for area, number in CASE.findall(text)]
 
 

@@ -107,3 +107,11 @@ def test_demo_has_a_year_of_circulation_made_through_the_service_functions(app):
         assert session.scalar(open_loans) > 0
         assert session.scalar(select(func.count(LedgerEntry.id)).where(
             LedgerEntry.event == "patron_blocked")) == 3  # fmt: skip
+        from circulation.rotation.models import RotationBatch
+
+        batches = {b.status: b for b in session.scalars(select(RotationBatch))}
+        assert set(batches) == {"sent", "planned"}  # this spring's went, next season's waits
+        sent = batches["sent"]
+        assert sent.copies and sent.from_point_id != sent.to_point_id
+        assert all(item.received_at is not None for item in sent.copies)  # the van delivered
+        assert {item.copy.home_point_id for item in sent.copies} == {sent.to_point_id}

@@ -17,13 +17,27 @@ class TongjieApi(Api):  # type: ignore[misc]
         return handle_http_exception(error)
 
 
-def init_app(app: Flask) -> None:
-    from app.api import circulation, holds, me, patrons, points, policies, records
+def init_app(app: Flask) -> list[str]:
+    """Register every API blueprint; returns their names (the API takes no CSRF token:
+    writes need a bearer token, see app/auth.py)."""
+    from app.api import (
+        circulation,
+        figures,
+        holds,
+        me,
+        patrons,
+        points,
+        policies,
+        records,
+        rotation,
+    )
 
     api = TongjieApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "tongjie tokens create"}
     )
-    for module in (points, records, patrons, me, circulation, holds, policies):
+    modules = (points, records, patrons, me, circulation, holds, policies, figures, rotation)
+    for module in modules:
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["tongjie.public_endpoints"].add("api-docs.openapi_json")
+    return [module.blp.name for module in modules] + ["api-docs"]

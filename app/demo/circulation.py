@@ -12,8 +12,10 @@ point, some to the central library or a neighbour), return what is due
 village readers place holds on books at the central library and collect them
 at their village; the van delivers transits a day or two later; staff pull
 the pull list each morning; the daily round expires uncollected holds. A few
-readers are blocked by a librarian, a few keep books overdue, and two
-village bookshops hold collective cards (集体证) with hundreds of books out.
+readers are blocked by a librarian, a few keep books overdue, two village
+bookshops hold collective cards (集体证) with hundreds of books out, and this
+spring's rotation batches went out to the points furthest below 0.8 copies per
+resident (app/demo/rotation.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.demo.rotation import ROTATION_DAYS_AGO, spring_rotation
 from catalog.errors import DomainError
 from catalog.network import ServicePoint
 from catalog.records import Copy, CopyStatus, Record
@@ -37,11 +40,13 @@ from circulation.loans import checkout
 from circulation.models import Hold, HoldStatus
 from circulation.patrons import Patron
 from circulation.policies import save_rule
+from circulation.renewals import renew
 
 DAYS = 365
 VISITS_PER_CARD_DAY = 0.005  # a reader comes about four times a year
 LATE_SHARE = 0.08  # returned after the due date
 ELSEWHERE_SHARE = 0.15  # returned at another point (通借通还)
+RENEW_SHARE = 0.12  # renewed once
 KEPT_SHARE = 0.01  # still out, long overdue, at the end
 HOLDS_PER_DAY = 1.5  # at scale 1
 COLLECTIVE_LOANS = 320  # books out on each collective card (a village bookshop's 集体证), scale 1
@@ -62,6 +67,7 @@ class World:
     scale: float
     returns: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     van: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    renewals: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def desk(self, code: str, day: dt.datetime, minute: int) -> Desk:
@@ -82,6 +88,8 @@ def simulate_year(
         morning = start + dt.timedelta(days=n, hours=1)  # 09:00 in Beijing
         if n == DAYS - COLLECTIVE_DAYS_AGO:
             _collective_cards(session, world, morning)
+        if n == DAYS - ROTATION_DAYS_AGO:
+            spring_rotation(session, world, n, morning)
         _day(session, world, n, morning)
         session.commit()
     _blocks(session, world, end)
@@ -135,6 +143,12 @@ def _collective_cards(session: Session, world: World, start: dt.datetime) -> Non
 def _day(session: Session, world: World, n: int, morning: dt.datetime) -> None:
     for code, barcode in world.van.pop(n, []):  # the van, a day or two after sending
         _return(session, world, world.desk(code, morning, 0), barcode)
+    for code, barcode in world.renewals.pop(n, []):
+        try:
+            renew(session, world.desk(code, morning, 3), barcode)
+            world.counts["renewals"] += 1
+        except DomainError:
+            world.counts["refused renewals"] += 1
     for code, barcode in world.returns.pop(n, []):
         if world.open_on(code, morning):
             _return(session, world, world.desk(code, morning, 5), barcode)
@@ -193,6 +207,11 @@ def _lend(
     due = receipt.loan.due_date
     day = desk.now.astimezone(NETWORK_TIMEZONE).date()
     back = (due - day).days - rng.randint(0, 20)
+    if rng.random() < RENEW_SHARE:  # renewed a few days before it was due
+        world.renewals[_day_index(world, desk) + max(1, (due - day).days - 3)].append(
+            (desk.point.code, barcode)
+        )
+        back += 25
     if roll < KEPT_SHARE + LATE_SHARE:
         back = (due - day).days + rng.randint(1, 40)
     back = max(1, back)

@@ -1,7 +1,7 @@
 """sip2: terminal accounts, remembered answers of retried transactions, PIN lockout
 
 Revision ID: 0006
-Revises: 0004 (re-chain onto 0005 when the search migration lands first)
+Revises: 0007 (main's figures migration landed first; re-chain when search's 0005 lands)
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

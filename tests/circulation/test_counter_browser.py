@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import live_server, screenshot
+from tests.conftest import live_server, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,13 +25,6 @@ def counter_url(app, circ):
         yield url
 
 
-def sign_in(page, url: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("用户名").fill("wang")
-    page.get_by_label("密码").fill("password-123")
-    page.get_by_role("button", name="登录").click()
-
-
 def scan(page, text: str) -> None:
     """A keyboard-wedge scanner: the characters, then Enter, into whatever has the focus.
 
@@ -47,7 +40,7 @@ def scan(page, text: str) -> None:
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=["kiosk", "phone"])
 def test_librarian_scans_a_card_and_ten_books_in_a_row(browser, counter_url, viewport):
     page = browser.new_page(viewport=viewport)
-    sign_in(page, counter_url)
+    sign_in(page, counter_url, "wang", "password-123")
     page.get_by_role("link", name="流通台").click()
     assert page.locator("h1").inner_text() == "借书"
     scan(page, "20001")
@@ -74,7 +67,7 @@ def test_librarian_scans_a_card_and_ten_books_in_a_row(browser, counter_url, vie
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=["kiosk", "phone"])
 def test_returns_each_get_their_instruction(browser, counter_url, viewport):
     page = browser.new_page(viewport=viewport)
-    sign_in(page, counter_url)
+    sign_in(page, counter_url, "wang", "password-123")
     page.goto(counter_url + "/staff/counter/checkout?card=20001")
     scan(page, "31000")
     page.wait_for_selector('tr.ok[data-barcode="31000"]')
