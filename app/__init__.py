@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         cli,
         counter,
         health,
+        kiosk,
         opac,
         pages,
         search_admin,
@@ -61,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(labels.bp)
     app.register_blueprint(opac.bp)
     app.register_blueprint(search_admin.bp)
+    app.register_blueprint(kiosk.bp)
     csrf.exempt(health.bp)
     for name in api.init_app(app):
         csrf.exempt(app.blueprints[name])

@@ -27,6 +27,7 @@ ACCESS_ATTR = "_tongjie_access"
 PUBLIC = "public"
 ANY_SIGNED_IN = frozenset(Role)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+KIOSK_KEY = "kiosk"  # the session of a browser enrolled as a kiosk: {"terminal": id, "stamp": ...}
 
 
 def public(func: F) -> F:
@@ -77,7 +78,7 @@ def _resolve_principal() -> Principal | None:
         return principal
     user_id = session.get("user_id")
     if user_id is None:
-        return None
+        return _kiosk_principal()
     user = get_session().get(StaffUser, user_id)
     if user is None or not user.active:
         session.pop("user_id", None)
@@ -85,6 +86,26 @@ def _resolve_principal() -> Principal | None:
     if request.path.startswith("/api/") and request.method not in SAFE_METHODS:
         return None
     return principal_for_user(user)
+
+
+def _kiosk_principal() -> Principal | None:
+    """A browser enrolled as a kiosk with a SIP2 terminal account (app/kiosk): a terminal.
+
+    It signs out when the account is disabled or its password changes; like a staff
+    session cookie, it may read the API but not write it.
+    """
+    enrolled = session.get(KIOSK_KEY)
+    if not isinstance(enrolled, dict):
+        return None
+    from circulation.sip2.terminals import Sip2Terminal
+
+    terminal = get_session().get(Sip2Terminal, enrolled.get("terminal") or 0)
+    if terminal is None or not terminal.enabled or terminal.password_stamp != enrolled.get("stamp"):
+        session.pop(KIOSK_KEY, None)
+        return None
+    if request.path.startswith("/api/") and request.method not in SAFE_METHODS:
+        return None
+    return Principal(role=Role.TERMINAL, name=terminal.login, scope_point_id=terminal.point_id)
 
 
 def enforce_access() -> Any:
@@ -101,6 +122,8 @@ def enforce_access() -> Any:
     if principal is None:
         if request.path.startswith("/api/") or request.path == "/healthz":
             raise Unauthorized("sign in or send a bearer token")
+        if request.blueprint == "kiosk":
+            return redirect(url_for("kiosk.enrol"))
         return redirect(url_for("pages.login", next=request.full_path))
     assert isinstance(rule, frozenset)
     if principal.role not in rule:

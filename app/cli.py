@@ -357,8 +357,10 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(search_cli.search_group)
     from app.figures_cli import figures_group
+    from app.sip2_cli import sip2_group  # its own module: imports app.cli for unit_of_work
 
     app.cli.add_command(figures_group)
+    app.cli.add_command(sip2_group)
 
 
 def _create_app(*_args: Any) -> Flask:

@@ -21,6 +21,8 @@ from circulation.models import (
 )
 from circulation.patrons import Patron
 from circulation.rotation.models import RotationBatch, RotationCopy
+from circulation.sip2.retries import Sip2Transaction
+from circulation.sip2.terminals import Sip2Terminal
 
 __all__ = [
     "ApiToken",
@@ -47,6 +49,8 @@ __all__ = [
     "SearchOutbox",
     "SearchWord",
     "ServicePoint",
+    "Sip2Terminal",
+    "Sip2Transaction",
     "StaffUser",
     "Transit",
 ]

@@ -52,6 +52,9 @@ class Patron(Timestamped, Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=PatronStatus.ACTIVE)
     expires_on: Mapped[dt.date | None]
+    # Self-service PIN lockout (circulation/pins.py): wrong PINs in a row, and until when locked.
+    pin_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    pin_locked_until: Mapped[dt.datetime | None]
 
     home_point: Mapped[ServicePoint] = relationship()
 

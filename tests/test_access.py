@@ -28,6 +28,7 @@ EXPECTED_PUBLIC = {
     "opac.record_page",
     "search.search",
     "search.suggest",
+    "kiosk.enrol",
 }
 
 

@@ -62,6 +62,12 @@ def points_for_choice() -> list[ServicePoint]:
     return [p for p in all_points(db) if may_manage_point(db, principal(), p)]
 
 
+def page_caller() -> str:
+    """Whose forms these are: a librarian, or a kiosk (app/kiosk) by its terminal name."""
+    caller = principal()
+    return f"page:{caller.user_id}" if caller.user_id is not None else f"page:{caller.actor}"
+
+
 def new_form_key() -> str:
     return uuid.uuid4().hex
 
@@ -73,7 +79,7 @@ def once(form_key: str, action: Callable[[], dict[str, Any]], **context: Any) ->
     ``context`` (what was scanned) beside it.
     """
     db = get_session()
-    caller = f"page:{principal().user_id}"
+    caller = page_caller()
     key = idempotency.check_key(form_key)
     print_ = idempotency.fingerprint("POST", request.path, b"")
     for _ in range(2):
@@ -88,10 +94,9 @@ def once(form_key: str, action: Callable[[], dict[str, Any]], **context: Any) ->
         except DomainError as exc:
             db.rollback()
             details = json.loads(json.dumps(exc.details, default=str))
-            outcome = {
-                "error": {"code": exc.code, "message": exc.message(language()), "details": details},
-                **context,
-            }
+            error = {"code": exc.code, "message": exc.message(language()), "details": details,
+                     "message_en": exc.message_en, "message_zh": exc.message_zh}  # fmt: skip
+            outcome = {"error": error, **context}
             row = idempotency.claim(db, caller, key, print_)
             if row is None:
                 continue
@@ -109,7 +114,7 @@ def outcomes(keys: list[str]) -> list[dict[str, Any]]:
 
     rows = get_session().execute(
         select(idempotency.IdempotencyKey.key, idempotency.IdempotencyKey.response).where(
-            idempotency.IdempotencyKey.caller == f"page:{principal().user_id}",
+            idempotency.IdempotencyKey.caller == page_caller(),
             idempotency.IdempotencyKey.key.in_(keys),
         )
     )

@@ -23,11 +23,13 @@ from catalog.network import ServicePoint
 from catalog.records import Copy, CopyStatus, Record
 from catalog.search.outbox import enqueue
 from circulation.patrons import PIN_HASH_METHOD, Patron, hash_id_number, mask_id_number
+from circulation.sip2.terminals import add_terminal
 
 # Every demo card has this PIN, so anyone trying the kiosk can sign in; it is
 # hashed once (a slow hash per card would make the demo load take half a minute).
 DEMO_PIN = "123456"
 DEMO_USERS = (("admin", Role.NETWORK_ADMIN), ("cataloguer", Role.CATALOGUER))
+DEMO_KIOSK = "kiosk-demo"
 
 
 def load_demo(
@@ -63,17 +65,27 @@ def load_demo(
     for username, role in DEMO_USERS:
         add_user(session, username, admin_password, role.value)
     add_user(session, "branch", admin_password, Role.BRANCH_LIBRARIAN.value, scope=first_branch)
+    _add_kiosk(session, first_branch, admin_password)
     counts = {
         "service points": len(demo.points),
         "records": len(record_ids),
         "copies": len(demo.copies),
         "patrons": len(demo.patrons),
         "staff accounts": len(DEMO_USERS) + 1,
+        "self-service terminals": 1,
     }
     if circulation:
         session.flush()
         counts.update(simulate_year(session, seed, utcnow(), scale))
     return counts
+
+
+def _add_kiosk(session: Session, point: str, password: str) -> None:
+    """One self-check machine at the first branch: SIP2 login ``DEMO_KIOSK``, the demo password.
+
+    The same account enrols a browser as the touch kiosk (/kiosk/, docs/sip2.md KIOSK-1).
+    """
+    add_terminal(session, DEMO_KIOSK, password, point)
 
 
 def _load_points(session: Session, demo: DemoNetwork) -> dict[str, int]:
