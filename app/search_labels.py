@@ -70,6 +70,11 @@ def _pick(pair: tuple[str, str] | None, fallback: str) -> str:
     return pair[1] if language().startswith("en") else pair[0]
 
 
+def clc_class_name(code: str) -> str:
+    """A CLC class code with its name in the reader's language ("I 文学"); unknown codes as is."""
+    return f"{code} {_pick(CLC_CLASSES.get(code), '')}".strip()
+
+
 def facet_payload(
     session: Session, facets: dict[str, list[dict[str, Any]]]
 ) -> dict[str, list[dict[str, Any]]]:
@@ -85,7 +90,7 @@ def facet_payload(
             elif facet == "kind":
                 text = label(value)
             elif facet == "clc":
-                text = f"{value} {_pick(CLC_CLASSES.get(value), '')}".strip()
+                text = clc_class_name(value)
             elif facet == "language":
                 text = _pick(LANGUAGES.get(value), value)
             elif facet == "item_type":

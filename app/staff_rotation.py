@@ -17,6 +17,7 @@ from app.accounts import Role
 from app.auth import allow, current_principal
 from app.db import get_session
 from app.errors import language
+from app.search_labels import clc_class_name
 from catalog.db import utcnow
 from catalog.errors import DomainError
 from catalog.network import all_points, point_by_code
@@ -131,7 +132,9 @@ def planner() -> ResponseReturnValue:
     months = request.args.get("months", "12")
     months_n = int(months) if months.isdigit() and 1 <= int(months) <= 120 else 12
     result = plan(session, local_date(utcnow()), months_n)
-    return render_template("staff/rotation_plan.html", plan=result, tree=tree, months=months_n)
+    return render_template(
+        "staff/rotation_plan.html", plan=result, tree=tree, months=months_n, clc=clc_class_name
+    )
 
 
 def _batches_from_plan() -> ResponseReturnValue:

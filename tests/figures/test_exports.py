@@ -117,12 +117,13 @@ def test_plan_5_the_planner_page_turns_ticked_lines_into_batches(app, client, ye
     from circulation.rotation.models import RotationBatch
     from tests.conftest import csrf_token, login
 
-    idle_stock(year, circ, 5)
+    idle_stock(year, circ, 5, classes=("I", "S"))
     app.test_cli_runner().invoke(args=["users", "add", "boss", "--role", "network_admin",
                                        "--password", "password-123"])  # fmt: skip
     login(client, "boss", "password-123")
     page = client.get("/staff/rotation/plan").get_data(as_text=True)
     assert 'value="QX|QX01V01|IDLE00"' in page
+    assert "<td>I 文学</td>" in page and "<td>S 农业科学</td>" in page  # the class, named
     before = set(year.scalars(select(RotationBatch.id)))  # the scripted year has one
     token = csrf_token(client, "/staff/rotation/plan")
     client.post("/staff/rotation/plan", data={"csrf_token": token,
