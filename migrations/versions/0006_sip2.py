@@ -1,7 +1,7 @@
 """sip2: terminal accounts, remembered answers of retried transactions, PIN lockout
 
 Revision ID: 0006
-Revises: 0007 (main's figures migration landed first; re-chain when search's 0005 lands)
+Revises: 0007
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -63,8 +63,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("patrons", schema=None) as batch_op:
-        batch_op.drop_column("pin_locked_until")
-        batch_op.drop_column("pin_failures")
+    # Not a batch (copy and rename) on SQLite: loans and holds point at patrons. SQLite
+    # drops an unindexed column in place since 3.35.
+    op.execute("ALTER TABLE patrons DROP COLUMN pin_locked_until")
+    op.execute("ALTER TABLE patrons DROP COLUMN pin_failures")
     op.drop_table("sip2_transactions")
     op.drop_table("sip2_terminals")
