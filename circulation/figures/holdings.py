@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
@@ -29,9 +29,10 @@ from circulation.ledger import STOCK_EVENTS, LedgerEntry, LedgerEvent
 _NOT_HELD = tuple(s.value for s in NOT_HELD)
 
 
-@dataclass(frozen=True)
-class Change:
-    """A copy changed after the day asked about: as it is now and as it was then."""
+class Change(NamedTuple):
+    """A copy changed after the day asked about: as it is now and as it was then.
+
+    (A tuple, not a dataclass: a past day may have a hundred thousand of them.)"""
 
     id: int
     record_id: int
@@ -133,42 +134,40 @@ def titles_by_point(
     if not points:
         return {}
     held_now = and_(Copy.date_added <= day, Copy.status.not_in(_NOT_HELD))
-    pairs = (
-        select(Copy.home_point_id, Copy.record_id)
-        .where(held_now, Copy.home_point_id.in_(points))
-        .distinct()
-        .subquery()
-    )
-    titles: dict[int, int] = {
-        home: int(n)
-        for home, n in session.execute(
-            select(pairs.c.home_point_id, func.count()).group_by(pairs.c.home_point_id)
-        )
-    }
     wanted = set(points)
     all_changes = changes_since(session, day) if changes is None else changes
     changes = [c for c in all_changes
                if c.added <= day and (c.home_now in wanted or c.home_then in wanted)]  # fmt: skip
-    if not changes:
-        return titles
-    present: dict[tuple[int, int], int] = defaultdict(int)  # (point, record) -> copies now
-    records = sorted({c.record_id for c in changes})
-    for chunk in (records[i : i + 5000] for i in range(0, len(records), 5000)):
-        for home, record_id, n in session.execute(
-            select(Copy.home_point_id, Copy.record_id, func.count())
-            .where(held_now, Copy.record_id.in_(chunk), Copy.home_point_id.in_(points))
-            .group_by(Copy.home_point_id, Copy.record_id)
-        ):
-            present[(home, record_id)] = int(n)
-    then = dict(present)
+    if not changes:  # today's state is that day's: the database counts the titles
+        pairs = (
+            select(Copy.home_point_id, Copy.record_id)
+            .where(held_now, Copy.home_point_id.in_(points))
+            .distinct()
+            .subquery()
+        )
+        return {
+            home: int(n)
+            for home, n in session.execute(
+                select(pairs.c.home_point_id, func.count()).group_by(pairs.c.home_point_id)
+            )
+        }
+    # Otherwise every (point, title) with its copies now, in one query (the points asked
+    # about are few and small), with the changed copies then undone in Python.
+    then: dict[tuple[int, int], int] = defaultdict(int)  # (point, record) -> copies
+    for home, record_id, n in session.execute(
+        select(Copy.home_point_id, Copy.record_id, func.count())
+        .where(held_now, Copy.home_point_id.in_(points))
+        .group_by(Copy.home_point_id, Copy.record_id)
+    ):
+        then[(home, record_id)] = int(n)
     for c in changes:
-        then[(c.home_now, c.record_id)] = then.get((c.home_now, c.record_id), 0) - c.held_now
-        then[(c.home_then, c.record_id)] = then.get((c.home_then, c.record_id), 0) + c.held_then
-    for (home, record), n in then.items():
-        if home in wanted:
-            before = present.get((home, record), 0)
-            titles[home] = titles.get(home, 0) + (n > 0) - (before > 0)
-    return {home: n for home, n in titles.items() if n}
+        then[(c.home_now, c.record_id)] -= c.held_now
+        then[(c.home_then, c.record_id)] += c.held_then
+    titles: dict[int, int] = defaultdict(int)
+    for (home, _record), n in then.items():
+        if n > 0 and home in wanted:
+            titles[home] += 1
+    return dict(titles)
 
 
 def added_by_point(

@@ -202,3 +202,31 @@ def test_privacy_2_open_loans_keep_their_reader(year):
     out = year.scalar(select(LedgerEntry).where(LedgerEntry.event == "checkout",
                                                 LedgerEntry.occurred_at >= at(2026, 12, 31)))  # fmt: skip
     assert out.patron_id is not None
+
+
+def test_fig_10_titles_on_a_past_day_undo_the_moves_and_withdrawals_after_it(db, network):
+    """A village bookshop's titles (藏书品种) at the end of 2026, when in 2027 one title's copy
+    went to the branch, another title's two copies were withdrawn and a third title came."""
+    from catalog.network import point_by_code
+    from circulation.figures.holdings import titles_by_point
+    from circulation.lost import set_status
+    from circulation.rotation.moves import transfer
+    from tests.circulation.conftest import Circ
+
+    net = Circ(db)
+    a, b, c = net.record("甲书"), net.record("乙书"), net.record("丙书")
+    for barcode, record, home in (("V-A", a, "QX01V01"), ("V-B1", b, "QX01V01"),
+                                  ("V-B2", b, "QX01V01"), ("B-C", c, "QX01")):  # fmt: skip
+        net.copy(barcode, record, home).date_added = dt.date(2025, 1, 1)
+    db.commit()
+    village = point_by_code(db, "QX01V01").id
+    transfer(db, net.desk("QX01V01", at(2027, 1, 10)), copy(db, "V-A"), "QX01")
+    for barcode in ("V-B1", "V-B2"):
+        set_status(db, net.desk("QX01V01", at(2027, 1, 10)), copy(db, barcode), "withdrawn", "破损")
+    transfer(db, net.desk("QX01", at(2027, 1, 11)), copy(db, "B-C"), "QX01V01")
+    db.commit()
+    assert titles_by_point(db, dt.date(2026, 12, 31), [village]) == {village: 2}  # 甲, 乙
+    assert titles_by_point(db, dt.date(2027, 1, 10), [village]) == {}  # none left that day
+    assert titles_by_point(db, dt.date(2027, 1, 11), [village]) == {village: 1}  # 丙
+    end_2026 = table(db, "point", period=YEAR)["QX01V01"]
+    assert (end_2026["titles"], end_2026["copies_held"]) == (2, 3)
