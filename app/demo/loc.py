@@ -8,6 +8,7 @@ cache folder and never committed.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -36,7 +37,7 @@ def loc_corpus(cache: Path) -> Path:
         source = tar.extractfile(MEMBER)
         if source is None:
             raise FileNotFoundError(f"{MEMBER} not in {SDIST}")
-        partial = target.with_suffix(".partial")
+        partial = target.with_suffix(f".{os.getpid()}.partial")  # two runs at once
         with partial.open("wb") as out:
             while block := source.read(1 << 20):
                 out.write(block)
@@ -48,7 +49,7 @@ def first_records(corpus: Path, count: int, cache: Path) -> Path:
     """The first ``count`` readable records of the corpus as their own ISO 2709 file."""
     out = cache / f"loc-first-{count}.mrc"
     if not out.exists():
-        partial = out.with_suffix(".partial")
+        partial = out.with_suffix(f".{os.getpid()}.partial")
         with partial.open("wb") as handle:
             readable = (r for r in read_marc(corpus) if r.record is not None)
             for result in islice(readable, count):
