@@ -29,6 +29,10 @@ from catalog.search.typos import Dictionary
 
 log = logging.getLogger(__name__)
 DOWN_SECONDS = 15.0
+# After a commit wakes the indexer it waits this long for more before draining, so that a
+# busy counter (hundreds of checkouts a second) costs one bulk drain per interval, not one
+# drain of one record per checkout (measured: that halved the checkouts a worker served).
+GATHER_SECONDS = 0.5
 
 
 class SearchRuntime:
@@ -39,6 +43,7 @@ class SearchRuntime:
         self.dictionary = Dictionary()
         self.background = bool(app.config.get("SEARCH_INDEX_IN_BACKGROUND", not app.testing))
         self.interval = float(app.config.get("SEARCH_INDEX_INTERVAL", 10.0))
+        self.gather = float(app.config.get("SEARCH_INDEX_GATHER", GATHER_SECONDS))
         self.sessionmaker = app.extensions["tongjie.sessionmaker"]
         self._down_until = 0.0
         self._wake = threading.Event()
@@ -127,7 +132,9 @@ class SearchRuntime:
                 self.drain()
             except Exception:
                 log.exception("search indexer: drain failed; will retry")
-            self._wake.wait(timeout=self.interval)
+            woken = self._wake.wait(timeout=self.interval)
+            if woken and self.gather > 0:
+                self._stop.wait(self.gather)  # let the commits of the next moment join
             self._wake.clear()
 
     def _after_commit(self, session: Session) -> None:
