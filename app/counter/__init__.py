@@ -106,6 +106,23 @@ def once(form_key: str, action: Callable[[], dict[str, Any]], **context: Any) ->
     return {"error": {"code": "concurrent_change", "message": "", "details": {}}, **context}
 
 
+def return_once(form_key: str, barcode: str, at: Desk, remembered: str, keep: int) -> None:
+    """Check a book in once per form key (a double Enter is one return), and remember the
+    key last in the session's list ``remembered`` (the last ``keep``), for the page to show."""
+    from app.api.receipts import CheckinReceiptSchema
+    from circulation.checkin import checkin
+
+    db = get_session()
+
+    def take_back() -> dict[str, Any]:
+        result: dict[str, Any] = CheckinReceiptSchema().dump(checkin(db, at, barcode))
+        return result
+
+    once(form_key, take_back, barcode=barcode)
+    keys = [k for k in session.get(remembered) or [] if k != form_key] + [form_key]
+    session[remembered] = keys[-keep:]
+
+
 def outcomes(keys: list[str]) -> list[dict[str, Any]]:
     """The stored outcomes of this librarian's forms, in the order of ``keys``."""
     if not keys:

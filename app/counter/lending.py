@@ -8,7 +8,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from app.api.receipts import CheckinReceiptSchema, CheckoutResultSchema
+from app.api.receipts import CheckoutResultSchema
 from app.auth import allow
 from app.counter import (
     COUNTER_ROLES,
@@ -19,11 +19,11 @@ from app.counter import (
     once,
     outcomes,
     points_for_choice,
+    return_once,
 )
 from app.db import get_session
 from catalog.errors import DomainError
 from circulation.blocks import block_reasons, loan_counts, outstanding_fines
-from circulation.checkin import checkin as check_in
 from circulation.loans import checkout as check_out
 from circulation.loans import find_patron
 from circulation.models import Hold, HoldStatus
@@ -143,15 +143,7 @@ def checkin_scan() -> ResponseReturnValue:
     barcode = (request.form.get("barcode") or "").strip()
     form_key = request.form.get("form_key") or new_form_key()
     if barcode:
-        db = get_session()
-
-        def take_back() -> dict[str, Any]:
-            result: dict[str, Any] = CheckinReceiptSchema().dump(check_in(db, desk(), barcode))
-            return result
-
-        once(form_key, take_back, barcode=barcode)
-        keys = [k for k in session.get(RETURNS, []) if k != form_key] + [form_key]
-        session[RETURNS] = keys[-KEEP_RETURNS:]
+        return_once(form_key, barcode, desk(), RETURNS, KEEP_RETURNS)
     return redirect(url_for("counter.checkin"))
 
 

@@ -10,15 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.accounts import Role
-from app.api.receipts import CheckinReceiptSchema, CheckoutResultSchema, RenewalResultSchema
+from app.api.receipts import CheckoutResultSchema, RenewalResultSchema
 from app.auth import allow
-from app.counter import new_form_key, once, outcomes
+from app.counter import new_form_key, once, outcomes, return_once
 from app.db import get_session
 from app.kiosk import KEEP_RETURNS, RETURNS, VISIT, bp, desk, end_visit, page, printable, reader
 from catalog.errors import NotFound
 from catalog.records import Copy
 from circulation.blocks import outstanding_fines
-from circulation.checkin import checkin as check_in
 from circulation.holds import open_holds_of
 from circulation.loans import checkout as check_out
 from circulation.models import Loan
@@ -64,15 +63,7 @@ def checkin() -> ResponseReturnValue:
     if request.method == "POST":
         barcode, form_key = _barcode(), request.form.get("form_key") or new_form_key()
         if barcode:
-            db = get_session()
-
-            def take_back() -> dict[str, Any]:
-                result: dict[str, Any] = CheckinReceiptSchema().dump(check_in(db, desk(), barcode))
-                return result
-
-            once(form_key, take_back, barcode=barcode)
-            keys = [k for k in session.get(RETURNS) or [] if k != form_key] + [form_key]
-            session[RETURNS] = keys[-KEEP_RETURNS:]
+            return_once(form_key, barcode, desk(), RETURNS, KEEP_RETURNS)
         return redirect(url_for("kiosk.checkin"))
     results = list(reversed(outcomes(session.get(RETURNS) or [])))
     return page("kiosk/checkin.html", results=results, last=results[0] if results else None,
