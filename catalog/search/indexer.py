@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.network import all_points
@@ -32,6 +32,7 @@ from catalog.search.outbox import SearchOutbox
 
 log = logging.getLogger(__name__)
 BATCH = 500
+DRAIN_LOCK = 0x746A5344  # "tjSD": PostgreSQL advisory lock, one drain at a time
 Progress = Callable[[int, int], None]
 
 
@@ -108,12 +109,18 @@ class Indexer:
         return report
 
     def _claim(self, session: Session, batch: int, *, embedded_only: bool) -> list[SearchOutbox]:
-        """The oldest rows to do; on PostgreSQL, rows another indexer holds are skipped."""
+        """The oldest rows to do.
+
+        On PostgreSQL one batch is drained at a time across every process (a transaction
+        advisory lock, released at the batch's commit): the outbox has a row per change, so
+        two indexers with different rows of one record would both replace its document (the
+        second insert failing on the first, or an older document written last). SQLite has
+        one writer anyway."""
         statement = select(SearchOutbox).order_by(SearchOutbox.id).limit(batch)
         if embedded_only:
             statement = statement.where(SearchOutbox.embedded_done.is_(False))
         if session.get_bind().dialect.name == "postgresql":
-            statement = statement.with_for_update(skip_locked=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DRAIN_LOCK})
         return list(session.scalars(statement))
 
     def _ensure_index(self, session: Session, es: ElasticsearchBackend) -> bool:
