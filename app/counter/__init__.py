@@ -19,12 +19,14 @@ from flask.typing import ResponseReturnValue
 
 from app import idempotency
 from app.accounts import Principal, Role
+from app.api.receipts import CheckinReceiptSchema
 from app.auth import allow, current_principal
 from app.db import get_session
 from app.desk import acting_point
 from app.errors import language
 from catalog.errors import DomainError
 from catalog.network import ServicePoint, all_points
+from circulation.checkin import checkin
 from circulation.desk import Desk
 from circulation.tree import TreePoint
 
@@ -109,9 +111,6 @@ def once(form_key: str, action: Callable[[], dict[str, Any]], **context: Any) ->
 def return_once(form_key: str, barcode: str, at: Desk, remembered: str, keep: int) -> None:
     """Check a book in once per form key (a double Enter is one return), and remember the
     key last in the session's list ``remembered`` (the last ``keep``), for the page to show."""
-    from app.api.receipts import CheckinReceiptSchema
-    from circulation.checkin import checkin
-
     db = get_session()
 
     def take_back() -> dict[str, Any]:
