@@ -15,6 +15,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import migrate, search_cli
@@ -23,6 +24,8 @@ from app.db import get_session
 from app.search import runtime as search_runtime
 from catalog.errors import DomainError, InvalidFile
 from catalog.network import all_points
+from catalog.search.outbox import index_lag
+from catalog.search.store import SearchDocument
 
 
 @contextmanager
@@ -295,7 +298,11 @@ def demo_load(seed: int, scale: float, admin_password: str, if_empty: bool, loc_
             real_records=real_records,
         )
     click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
-    click.echo(f"search: {search_runtime().drain().records} records indexed")
+    search_runtime().drain()  # what the background indexer has not done yet
+    with unit_of_work() as session:
+        indexed = session.scalar(select(func.count()).select_from(SearchDocument))
+        waiting = index_lag(session)["pending"]
+    click.echo(f"search: {indexed} records indexed, {waiting} waiting")
 
 
 circulation_group = AppGroup("circulation", help="Circulation: the daily round.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 
@@ -152,7 +153,8 @@ def test_healthz_and_admin_page_show_the_lag(app, client, network):
 def test_demo_load_makes_its_books_findable(app, client):
     result = app.test_cli_runner().invoke(args=["demo", "load", "--scale", "0.02"])
     assert result.exit_code == 0, result.output
-    assert "records indexed" in result.output
+    indexed = re.search(r"search: (\d+) records indexed, 0 waiting", result.output)
+    assert indexed and int(indexed.group(1)) > 0, result.output
     app.extensions["tongjie.search"].drain(refresh=True)
     with app.app_context():
         from app.db import get_session
