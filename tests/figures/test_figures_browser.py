@@ -41,6 +41,7 @@ def test_fig_10_12_14_dashboard_shows_charts_tables_and_downloads(
     page.get_by_label("起始日期").fill("2026-01-01")
     page.get_by_label("截止日期").fill("2026-12-31")
     page.get_by_role("button", name="显示").click()
+    page.wait_for_url("**/staff/figures/?from=2026-01-01*")  # the page asked for, not the first
     assert page.locator("h1").inner_text().startswith("统计")
     assert page.locator("section.chart figure svg").count() >= 5  # drawn on the server
     village = page.locator('#holdings tr[data-code="QX01V01"]')
