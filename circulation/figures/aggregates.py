@@ -6,13 +6,14 @@ a checkout or check-in of another point's copy, to the point's through-borrowing
 (FIG-9). A year of a county is then a few tens of thousands of rows per attribution
 whatever the number of loans, and every loan figure over any period is one indexed scan
 of them, never of the ledger. The rows are bumped in the same transaction as the ledger
-row, in one UPSERT statement (atomic under concurrent desks); `rebuild` recomputes the
+row, by one UPSERT statement at its commit (atomic under concurrent desks); `rebuild` recomputes the
 table from the ledger, and the two must agree (tested).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +29,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.db import Base
@@ -55,23 +57,23 @@ class CirculationDay(Base):
 _KEY = ("day", "event", "dimension", "point_id")
 
 
-def _upsert(through: bool) -> TextClause:
-    """One statement adds an event to each dimension's row of its day (PostgreSQL and SQLite
-    both have ON CONFLICT ... DO UPDATE). Written once as text: building the insert as an
-    expression on every event cost more than running it."""
-    rows = ["(:day, :event, 'point', :point, 1)", "(:day, :event, 'copy_home', :copy_home, 1)",
-            "(:day, :event, 'patron_home', :patron_home, 1)"]  # fmt: skip
-    if through:
-        rows.append("(:day, :event, 'through', :point, 1)")
-    return text(
-        "INSERT INTO circulation_daily (day, event, dimension, point_id, count) VALUES "
-        + ", ".join(rows)
-        + " ON CONFLICT (day, event, dimension, point_id)"
-        " DO UPDATE SET count = circulation_daily.count + excluded.count"
-    ).bindparams(bindparam("day", type_=Date))
+_ROW = "(:day{i}, :event{i}, :dimension{i}, :point{i}, :n{i})"
+_UPSERTS: dict[int, TextClause] = {}
+_PENDING = "tongjie.daily_counts"  # session.info key: counts waiting for the commit
 
 
-_UPSERT = {through: _upsert(through) for through in (False, True)}
+def _upsert(rows: int) -> TextClause:
+    """One statement adds the transaction's events to their rows (PostgreSQL and SQLite both
+    have ON CONFLICT ... DO UPDATE). Text, built once per number of rows: building the insert
+    as an expression on every commit cost more than running it."""
+    if rows not in _UPSERTS:
+        _UPSERTS[rows] = text(
+            "INSERT INTO circulation_daily (day, event, dimension, point_id, count) VALUES "
+            + ", ".join(_ROW.format(i=i) for i in range(rows))
+            + " ON CONFLICT (day, event, dimension, point_id)"
+            " DO UPDATE SET count = circulation_daily.count + excluded.count"
+        ).bindparams(*(bindparam(f"day{i}", type_=Date) for i in range(rows)))
+    return _UPSERTS[rows]
 
 
 def count_event(
@@ -82,14 +84,45 @@ def count_event(
     copy_home_point_id: int | None,
     patron_home_point_id: int | None,
 ) -> None:
-    """Add one event to its day's rows (called by the ledger for the counted events)."""
+    """Add one event to its day's rows (called by the ledger for the counted events).
+
+    The counts wait in the session and are written by one statement just before the
+    transaction commits (``_write_counts``), in key order. A day's row at a busy point is
+    shared by every desk there: bumping it at the end holds its lock only for the commit,
+    not for the rest of a check-in, and the fixed order means two desks never deadlock.
+    A rollback drops them with the ledger rows they count.
+    """
+    pending: Counter[tuple[dt.date, str, str, int]] = session.info.setdefault(_PENDING, Counter())
+    day = local_date(at)
     copy_home = copy_home_point_id or NONE
-    through = event in THROUGH_EVENTS and copy_home != point_id
-    session.connection().execute(
-        _UPSERT[through],
-        {"day": local_date(at), "event": event, "point": point_id, "copy_home": copy_home,
-         "patron_home": patron_home_point_id or NONE},
-    )  # fmt: skip
+    pending[(day, event, "point", point_id)] += 1
+    pending[(day, event, "copy_home", copy_home)] += 1
+    pending[(day, event, "patron_home", patron_home_point_id or NONE)] += 1
+    if event in THROUGH_EVENTS and copy_home != point_id:
+        pending[(day, event, "through", point_id)] += 1
+
+
+def write_pending_counts(session: Session) -> None:
+    """Write the counts this transaction has gathered (before a commit, or before reading
+    the daily rows inside the same transaction)."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    params: dict[str, Any] = {}
+    for i, ((day, event, dimension, point), n) in enumerate(sorted(pending.items())):
+        params.update({f"day{i}": day, f"event{i}": event, f"dimension{i}": dimension,
+                       f"point{i}": point, f"n{i}": n})  # fmt: skip
+    session.connection().execute(_upsert(len(pending)), params)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_counts(session: Session) -> None:
+    write_pending_counts(session)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_counts(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def rebuild(session: Session) -> int:

@@ -158,6 +158,29 @@ def test_fig_13_rebuild_from_the_ledger_equals_what_was_kept_on_the_way(year):
     assert snapshot(year) == kept
 
 
+def test_fig_13_counts_are_written_at_commit_and_dropped_by_a_rollback(year):
+    from circulation.figures.aggregates import count_event
+
+    kept = snapshot(year)
+    count_event(year, "checkout", at(2026, 7, 1), point("QX01", year), None, None)
+    year.rollback()
+    year.commit()
+    assert snapshot(year) == kept  # the rolled-back event left no count behind
+    count_event(year, "checkout", at(2026, 7, 1), point("QX01", year), None, None)
+    count_event(year, "checkout", at(2026, 7, 1), point("QX01", year), None, None)
+    year.commit()
+    added = sorted(set(snapshot(year)) - set(kept))
+    assert [(row[1], row[2], row[4]) for row in added] == [
+        ("checkout", "copy_home", 2), ("checkout", "patron_home", 2), ("checkout", "point", 2),
+        ("checkout", "through", 2)]  # fmt: skip
+
+
+def point(code: str, db) -> int:
+    from catalog.network import point_by_code
+
+    return point_by_code(db, code).id
+
+
 def test_fig_13_the_migration_counts_a_ledger_written_before_it(app, year):
     """A database with circulation before the figures' migration gets the same daily counts
     and last loan days from it as if they had been kept all along."""
