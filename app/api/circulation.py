@@ -17,6 +17,9 @@ from app.accounts import Principal, Role
 from app.api.actions import perform
 from app.api.fields import Text
 from app.api.receipts import (
+    CHECKIN_RESULT,
+    CHECKOUT_RESULT,
+    RENEWAL_RESULT,
     CheckinResultSchema,
     CheckoutResultSchema,
     RenewalResultSchema,
@@ -82,7 +85,7 @@ def create_checkout(data: dict[str, Any]) -> Response:
         receipt = checkout(
             session, _desk(session, data), data["card"], data["barcode"], override=data["override"]
         )
-        return 201, CheckoutResultSchema().dump({"loan": receipt.loan, "receipt": receipt})
+        return 201, CHECKOUT_RESULT.dump({"loan": receipt.loan, "receipt": receipt})
 
     return perform(action)
 
@@ -96,7 +99,7 @@ def create_checkin(data: dict[str, Any]) -> Response:
 
     def action(session: Session) -> tuple[int, dict[str, Any]]:
         receipt = checkin(session, _desk(session, data), data["barcode"])
-        return 200, CheckinResultSchema().dump({"receipt": receipt})
+        return 200, CHECKIN_RESULT.dump({"receipt": receipt})
 
     return perform(action)
 
@@ -110,7 +113,7 @@ def create_renewal(data: dict[str, Any]) -> Response:
 
     def action(session: Session) -> tuple[int, dict[str, Any]]:
         receipt = renew(session, _desk(session, data), data["barcode"])
-        return 200, RenewalResultSchema().dump({"loan": receipt.loan, "receipt": receipt})
+        return 200, RENEWAL_RESULT.dump({"loan": receipt.loan, "receipt": receipt})
 
     return perform(action)
 
@@ -124,6 +127,6 @@ def receive_transit(data: dict[str, Any]) -> Response:
 
     def action(session: Session) -> tuple[int, dict[str, Any]]:
         receipt = receive(session, _desk(session, data), data["barcode"])
-        return 200, CheckinResultSchema().dump({"receipt": receipt})
+        return 200, CHECKIN_RESULT.dump({"receipt": receipt})
 
     return perform(action)

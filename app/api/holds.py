@@ -14,7 +14,7 @@ from app.api.actions import perform
 from app.api.circulation import CARD, AtPointSchema, principal
 from app.api.fields import Id, Text, UtcDateTime
 from app.api.points import get_point
-from app.api.receipts import CheckinReceiptSchema, PointRefSchema
+from app.api.receipts import CHECKIN_RECEIPT, CheckinReceiptSchema, PointRefSchema
 from app.auth import allow
 from app.db import get_session
 from app.desk import desk_for
@@ -118,7 +118,7 @@ def routing_receipt(routing: Routing | None, hold: Hold) -> dict[str, Any] | Non
         transit_id=routing.transit.id if routing.transit else None,
         notes=routing.notes,
     )
-    result: dict[str, Any] = CheckinReceiptSchema().dump(receipt)
+    result: dict[str, Any] = CHECKIN_RECEIPT.dump(receipt)
     return result
 
 

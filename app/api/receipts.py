@@ -105,3 +105,11 @@ class RenewalReceiptSchema(Schema):
 class RenewalResultSchema(Schema):
     loan = fields.Nested(LoanSchema)
     receipt = fields.Nested(RenewalReceiptSchema)
+
+
+# One instance each, made once: a schema instance builds its nested schemas on first use, and
+# building them again for every checkout cost more than the dump itself.
+CHECKOUT_RESULT = CheckoutResultSchema()
+CHECKIN_RESULT = CheckinResultSchema()
+CHECKIN_RECEIPT = CheckinReceiptSchema()
+RENEWAL_RESULT = RenewalResultSchema()

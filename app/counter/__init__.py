@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from app import idempotency
 from app.accounts import Principal, Role
-from app.api.receipts import CheckinReceiptSchema
+from app.api.receipts import CHECKIN_RECEIPT
 from app.auth import allow, current_principal
 from app.db import get_session
 from app.desk import acting_point
@@ -114,7 +114,7 @@ def return_once(form_key: str, barcode: str, at: Desk, remembered: str, keep: in
     db = get_session()
 
     def take_back() -> dict[str, Any]:
-        result: dict[str, Any] = CheckinReceiptSchema().dump(checkin(db, at, barcode))
+        result: dict[str, Any] = CHECKIN_RECEIPT.dump(checkin(db, at, barcode))
         return result
 
     once(form_key, take_back, barcode=barcode)

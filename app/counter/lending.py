@@ -8,7 +8,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from app.api.receipts import CheckoutResultSchema
+from app.api.receipts import CHECKOUT_RESULT
 from app.auth import allow
 from app.counter import (
     COUNTER_ROLES,
@@ -96,7 +96,7 @@ def checkout_scan() -> ResponseReturnValue:
 
         def lend() -> dict[str, Any]:
             receipt = check_out(db, desk(), card, barcode, override=override)
-            result: dict[str, Any] = CheckoutResultSchema().dump(
+            result: dict[str, Any] = CHECKOUT_RESULT.dump(
                 {"loan": receipt.loan, "receipt": receipt}
             )
             return result

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.accounts import Role
-from app.api.receipts import CheckoutResultSchema, RenewalResultSchema
+from app.api.receipts import CHECKOUT_RESULT, RENEWAL_RESULT
 from app.auth import allow
 from app.counter import new_form_key, once, outcomes, return_once
 from app.db import get_session
@@ -42,7 +42,7 @@ def checkout() -> ResponseReturnValue:
 
             def lend() -> dict[str, Any]:
                 receipt = check_out(db, desk(), card, barcode)
-                result: dict[str, Any] = CheckoutResultSchema().dump(
+                result: dict[str, Any] = CHECKOUT_RESULT.dump(
                     {"loan": receipt.loan, "receipt": receipt}
                 )
                 return result
@@ -106,9 +106,7 @@ def renew() -> ResponseReturnValue:
             raise NotFound(
                 f"copy {barcode} is not on loan to you", f"图书 {barcode} 不在您的借阅中"
             )
-        result: dict[str, Any] = RenewalResultSchema().dump(
-            {"loan": receipt.loan, "receipt": receipt}
-        )
+        result: dict[str, Any] = RENEWAL_RESULT.dump({"loan": receipt.loan, "receipt": receipt})
         return result
 
     once(form_key, extend, barcode=barcode)
