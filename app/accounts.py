@@ -19,8 +19,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, String, bindparam, select
-from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, bindparam, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from catalog.db import Base, Timestamped, utcnow
@@ -185,27 +185,43 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 # last_used_at is for an administrator asking "is this kiosk still in use?": writing it on
 # every call would add a write and a commit to every checkout, so it is kept to the minute.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+# Columns, not objects: the token is looked up on every API call, and loading two ORM objects
+# for it cost more than the query.
 _TOKEN_BY_HASH = (
-    select(ApiToken)
+    select(ApiToken.id, ApiToken.name, ApiToken.point_id, ApiToken.expires_at,
+           ApiToken.revoked_at, ApiToken.last_used_at, ApiToken.user_id, StaffUser.role,
+           StaffUser.username, StaffUser.scope_point_id, StaffUser.active)
+    .outerjoin(StaffUser, StaffUser.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
-    .options(joinedload(ApiToken.user))
+)  # fmt: skip
+TOKEN_USED = "tongjie.token_used"
+_TOKEN_USED = (
+    update(ApiToken)
+    .where(ApiToken.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("at"))
 )
 
 
 def principal_for_token(session: Session, secret: str) -> Principal | None:
-    """The caller a bearer token stands for, or None if it is unknown, revoked or expired."""
-    token = session.scalar(_TOKEN_BY_HASH, {"token_hash": hash_token(secret)})
+    """The caller a bearer token stands for, or None if it is unknown, revoked or expired.
+
+    Records the token's last use (at most once a minute) in the session's transaction and
+    marks the session (``TOKEN_USED``) so that the caller commits it.
+    """
+    token = session.execute(_TOKEN_BY_HASH, {"token_hash": hash_token(secret)}).one_or_none()
     now = utcnow()
     if token is None or token.revoked_at is not None:
         return None
     if token.expires_at is not None and _aware(token.expires_at) <= now:
         return None
     if token.last_used_at is None or _aware(token.last_used_at) < now - LAST_USED_RESOLUTION:
-        token.last_used_at = now
-    if token.user is not None:
-        if not token.user.active:
+        session.execute(_TOKEN_USED, {"token_id": token.id, "at": now})
+        session.info[TOKEN_USED] = True
+    if token.user_id is not None:
+        if not token.active:
             return None
-        return principal_for_user(token.user, token_id=token.id)
+        return Principal(role=Role(token.role), name=token.username, user_id=token.user_id,
+                         token_id=token.id, scope_point_id=token.scope_point_id)  # fmt: skip
     return Principal(
         role=Role.TERMINAL, name=token.name, token_id=token.id, scope_point_id=token.point_id
     )

@@ -19,7 +19,14 @@ from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from app.accounts import Principal, Role, StaffUser, principal_for_token, principal_for_user
+from app.accounts import (
+    TOKEN_USED,
+    Principal,
+    Role,
+    StaffUser,
+    principal_for_token,
+    principal_for_user,
+)
 from app.db import get_session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,7 +80,7 @@ def _resolve_principal() -> Principal | None:
     if header.startswith("Bearer "):
         session_ = get_session()
         principal = principal_for_token(session_, header[len("Bearer ") :].strip())
-        if session_.dirty:
+        if session_.info.pop(TOKEN_USED, False):
             session_.commit()  # records last_used_at (once a minute)
         return principal
     user_id = session.get("user_id")
