@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench/search.py embedded [--records 100000]
     .venv/bin/python scripts/bench/search.py elasticsearch [--records 1000000 --copies 5000000]
     .venv/bin/python scripts/bench/search.py quality-loc
+    .venv/bin/python scripts/bench/search.py per-query --keep FILE
 
 - analysis: jieba against rjieba (speed and agreement on real titles), and
   the document build rate.
@@ -17,6 +18,9 @@
   full reindex rate; the search API under gunicorn at 20 concurrent
   clients, with Elasticsearch's own time per request (Server-Timing) and our
   overhead on top; outbox catch-up after 10,000 copy status changes.
+- per-query: each of the load test's queries alone, in-process, on a database
+  kept by ``embedded --keep FILE``: hits and the embedded engine's time (best
+  of five), slowest first; where the time goes.
 - quality-loc: the judged queries over the Chinese-language LoC records
   (tests/search/judged.py, LOC_JUDGED), on the embedded index.
 
@@ -59,10 +63,13 @@ from catalog.db import make_engine  # noqa: E402
 from catalog.imports import import_file  # noqa: E402
 from catalog.network import ServicePoint  # noqa: E402
 from catalog.records import Copy, Record  # noqa: E402
+from catalog.search.backends import SearchRequest  # noqa: E402
 from catalog.search.document import point_infos  # noqa: E402
 from catalog.search.elastic import ElasticsearchBackend  # noqa: E402
+from catalog.search.embedded import EmbeddedBackend  # noqa: E402
 from catalog.search.indexer import Indexer, build_documents  # noqa: E402
 from catalog.search.outbox import SearchOutbox  # noqa: E402
+from catalog.search.query import parse  # noqa: E402
 
 CACHE = ROOT / "bench-data"
 RESULTS = ROOT / "bench-results"
@@ -370,6 +377,29 @@ def bench_embedded(records: int, keep: Path | None) -> None:
     save("embedded", result)
 
 
+def bench_per_query(path: Path) -> None:
+    if not path.exists():
+        sys.exit(f"{path} does not exist: build it with `embedded --keep {path}` first")
+    engine = make_engine(f"sqlite:///{path}")
+    rows = []
+    with Session(engine) as session:
+        backend = EmbeddedBackend(session)
+        for q in QUERIES:
+            request = SearchRequest(parse(q), 1, 20)
+            backend.search(request)
+            best, total = float("inf"), 0
+            for _ in range(5):
+                started = time.perf_counter()
+                total = backend.search(request).total
+                best = min(best, time.perf_counter() - started)
+            rows.append({"query": q, "hits": total, "engine_ms": round(best * 1000, 1)})
+    engine.dispose()
+    rows.sort(key=lambda r: -r["engine_ms"])
+    for r in rows:
+        print(f"{r['engine_ms']:8.1f} ms {r['hits']:8,} hits  {r['query']}")
+    save("per_query", {"database": str(path), "queries": rows})
+
+
 # ------------------------------------------------------------- Elasticsearch
 
 
@@ -483,7 +513,9 @@ def main() -> None:
     # Stopped with SIGTERM: still stop the private node and drop the scratch database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["analysis", "embedded", "elasticsearch", "quality-loc"])
+    parser.add_argument(
+        "what", choices=["analysis", "embedded", "elasticsearch", "quality-loc", "per-query"]
+    )
     parser.add_argument("--records", type=int)
     parser.add_argument("--copies", type=int, default=5_000_000)
     parser.add_argument("--heap", default="4g")
@@ -495,6 +527,10 @@ def main() -> None:
         bench_quality_loc()
     elif args.what == "embedded":
         bench_embedded(args.records or 100_000, args.keep)
+    elif args.what == "per-query":
+        if args.keep is None:
+            sys.exit("per-query needs --keep FILE (a database kept by `embedded --keep FILE`)")
+        bench_per_query(args.keep)
     else:
         bench_elasticsearch(args.records or 1_000_000, args.copies, args.heap)
 
