@@ -266,6 +266,7 @@ def _mixed_term(query: Query, body: str, parts: list[str], groups: tuple[str, ..
             split = split_syllables(p)
             syllables = None if syllables is None or split is None else [*syllables, *split]
             initials += p
+    apart = _split_initials(parts)
     alternatives = []
     for g in groups:
         w = GROUP_WEIGHT[g]
@@ -281,10 +282,44 @@ def _mixed_term(query: Query, body: str, parts: list[str], groups: tuple[str, ..
             )
         if 2 <= len(initials) <= MAX_INITIALS and initials.isalpha():
             alternatives.append(_clause(3 * w, *chars, (f"{g}i:{initials}",)))
+        if apart is not None:
+            han_tokens, options = apart
+            needed: list[tuple[str, ...]] = [(f"{g}{t}",) for t in han_tokens]
+            needed += [tuple(f"{g}i:{x}" for x in o) for o in options]
+            alternatives.append(_clause(2 * w, *needed))
     query.han.extend("".join(han_chars))
     if syllables:
         query.syllables.append(tuple(syllables))
     return Term(body, tuple(sorted(alternatives, key=lambda a: -a.weight)))
+
+
+def _split_initials(parts: list[str]) -> tuple[list[str], list[tuple[str, ...]]] | None:
+    """Initials that stand for a word in the middle of the text (邓xp警卫: 邓小平 ... 警卫).
+
+    The initials of the whole input only match when its words follow each other
+    in the title; with Han on both sides of the letters, the letters may instead
+    finish the word the Han before them starts (d + xp: 邓小平) or be a word of
+    their own (xp), and the Han after them may come later in the title. Returns
+    the Han characters and bigrams to require, and per run of letters the
+    initials a word may have; None when the input is not Han, letters, Han.
+    """
+    if len(parts) < 3 or not is_han(parts[0][0]) or all(is_han(p[0]) for p in parts):
+        return None
+    tokens: list[str] = []
+    options: list[tuple[str, ...]] = []
+    for k, p in enumerate(parts):
+        if is_han(p[0]):
+            tokens += [f"c:{ch}" for ch in p] + [f"b:{p[i : i + 2]}" for i in range(len(p) - 1)]
+            continue
+        if not (p.isalpha() and len(p) <= MAX_INITIALS):
+            return None
+        before = readings(parts[k - 1][-1]) if k and is_han(parts[k - 1][0]) else []
+        lead = f"{before[0][0][0]}{p}" if before and before[0] else None
+        options.append(tuple(x for x in (lead, p) if x and len(x) >= 2))
+    first_letters = next(k for k, p in enumerate(parts) if not is_han(p[0]))
+    if not options or not any(is_han(p[0]) for p in parts[first_letters:]):
+        return None
+    return tokens, [o for o in options if o]
 
 
 def _add_title_bonuses(query: Query, text: str) -> None:

@@ -57,6 +57,14 @@ def test_mixed_han_and_latin_become_one_term():
     assert len(parse("python编程").terms) == 2  # an English word beside Han: two terms
 
 
+def test_initials_between_han_finish_the_word_before_or_stand_alone():
+    term = parse("邓xp警卫").terms[0]
+    split = [a for a in term.alternatives if ("ti:dxp", "ti:xp") in a.groups]
+    assert split and {("tc:邓",), ("tb:警卫",)} <= set(split[0].groups)
+    assert max(a.weight for a in term.alternatives) > split[0].weight  # the whole reading first
+    assert not any(("ti:dh",) in a.groups for a in parse("刘dh").terms[0].alternatives)
+
+
 def test_odd_input_never_breaks_the_parser():
     for text in ['"', '""', '"unbalanced', "a:", ":", "\x00\x01\x7f", "？？？", "*" * 5000,
                  "title:", 'author:"', "(((", "\\", "'; DROP TABLE records; --", "\u202e\ufeff"]:  # fmt: skip

@@ -127,6 +127,13 @@ def test_pinyin_initials_polyphones_isbn_and_clc(client, catalogue):
     assert first("shuidao") == catalogue["sd"]
 
 
+def test_initials_between_han_may_stand_for_a_word_of_their_own(client, catalogue):
+    """水gc栽培: 高产 in the middle of 水稻高产栽培技术; 红lm人物: 红楼梦 finished by lm."""
+    for q, key in (("水gc栽培", "sd"), ("红lm人物", "hlm2")):
+        hits = client.get("/api/v1/search", query_string={"q": q}).json["hits"]
+        assert [h["id"] for h in hits][:1] == [catalogue[key]], q
+
+
 def test_highlight_marks_han_text_matched_by_pinyin(client, catalogue):
     hit = client.get("/api/v1/search?q=hongloumeng").json["hits"][0]
     assert hit["highlight"] == "<mark>红楼梦</mark>"
