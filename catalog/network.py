@@ -86,7 +86,8 @@ class ClosedDay(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id", ondelete="CASCADE"))
-    day: Mapped[dt.date]
+    # indexed: circulation checks the days from last week on at every transaction (tree.py)
+    day: Mapped[dt.date] = mapped_column(index=True)
     reason: Mapped[str] = mapped_column(String(200), default="")
 
     point: Mapped[ServicePoint] = relationship(back_populates="closed_days")

@@ -185,6 +185,25 @@ def test_checkout_10_policy_4_due_date_skips_closed_days(circ, book):
     assert receipt.loan.due_date == dt.date(2027, 1, 2)  # Saturday; QX01 opens Tue-Sat
 
 
+def test_checkout_10_policy_4_a_closed_day_taken_away_elsewhere_is_seen(circ, book):
+    """The tree in memory notices a closed day added or removed by another process (a plain
+    DELETE here, which no session event sees), though it counts only the days ahead."""
+    from sqlalchemy import delete
+
+    point = point_by_code(circ.db, "QX01V01")
+    point.closed_days = [ClosedDay(day=dt.date(2027, 1, 2), reason="盘点"),
+                         ClosedDay(day=dt.date(2020, 1, 1), reason="long ago")]  # fmt: skip
+    circ.copy("31002", book, "QX")
+    circ.db.commit()
+    receipt = checkout(circ.db, circ.desk("QX01V01"), "20001", "31001")
+    assert receipt.loan.due_date == dt.date(2027, 1, 3)  # Saturday closed: Sunday
+    circ.db.commit()
+    circ.db.execute(delete(ClosedDay).where(ClosedDay.day == dt.date(2027, 1, 2)))
+    circ.db.commit()
+    receipt = checkout(circ.db, circ.desk("QX01V01"), "20001", "31002")
+    assert receipt.loan.due_date == dt.date(2027, 1, 2)
+
+
 def test_checkout_10_loan_days_by_most_specific_rule(circ, book):
     set_rule(circ.db, point="QX01", loan_days=60)
     set_rule(circ.db, patron_category="child", loan_days=14)
