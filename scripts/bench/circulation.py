@@ -5,8 +5,9 @@
 
 A scratch PostgreSQL database gets the demo network's 58 points, ``--copies``
 copies on a fifth as many records, ``--patrons`` readers, 100,000 open loans,
-50 collective cards (集体证) with 320 open loans each, and a history of closed
-loans with two ledger rows each (checkout and check-in). The history is
+50 collective cards (集体证) with 320 open loans each, five years of closed days
+(each point one day a week), and a history of closed loans with two ledger rows
+each (checkout and check-in). The history is
 measured twice: with 100,000 past loans, then grown to ``--past-loans``, so the
 figures show whether a checkout slows down as history grows.
 
@@ -129,6 +130,15 @@ def fill(session: Session, copies: int, patrons: int) -> None:
         n=open_total, collective=COLLECTIVE_CARDS * COLLECTIVE_LOANS, base=patrons,
         per=COLLECTIVE_LOANS, patrons=patrons, first=first_point, points=n_points)  # fmt: skip
     run("UPDATE copies SET status = 'on_loan' WHERE id <= :n", n=open_total)
+    # Five years of calendar: every point closed one weekday a week, years back and the
+    # coming month (the closed days grow every year like the loans do).
+    days = run(
+        """INSERT INTO closed_days (point_id, day, reason)
+           SELECT p, d::date, '闭馆' FROM generate_series(:first, :last) p,
+                  generate_series(current_date - 1825, current_date + 30, interval '1 day') d
+           WHERE extract(isodow FROM d) = 1 + p % 7""",
+        first=first_point, last=first_point + n_points - 1)  # fmt: skip
+    log(f"{days.rowcount:,} closed days")
     for table in ("records", "copies", "patrons", "loans"):
         run(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
