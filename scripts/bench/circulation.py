@@ -134,7 +134,8 @@ def fill(session: Session, copies: int, patrons: int) -> None:
     # coming month (the closed days grow every year like the loans do).
     days = run(
         """INSERT INTO closed_days (point_id, day, reason)
-           SELECT p, d::date, '闭馆' FROM generate_series(:first, :last) p,
+           SELECT p, d::date, '闭馆'
+           FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) p,
                   generate_series(current_date - 1825, current_date + 30, interval '1 day') d
            WHERE extract(isodow FROM d) = 1 + p % 7""",
         first=first_point, last=first_point + n_points - 1)  # fmt: skip
