@@ -30,7 +30,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from catalog.db import Base
 from circulation.desk import NETWORK_TIMEZONE, local_date
@@ -120,9 +120,12 @@ def _write_counts(session: Session) -> None:
     write_pending_counts(session)
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_counts(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@sa_event.listens_for(Session, "after_transaction_end")
+def _drop_counts(session: Session, transaction: SessionTransaction) -> None:
+    """Whatever is still waiting when the outermost transaction ends was rolled back (or the
+    session closed): it never happened."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def rebuild(session: Session) -> int:
