@@ -185,7 +185,7 @@ def test_checkout_10_policy_4_due_date_skips_closed_days(circ, book):
     assert receipt.loan.due_date == dt.date(2027, 1, 2)  # Saturday; QX01 opens Tue-Sat
 
 
-def test_checkout_10_policy_4_a_closed_day_taken_away_elsewhere_is_seen(circ, book):
+def test_checkout_10_policy_4_1_a_closed_day_taken_away_elsewhere_is_seen(circ, book):
     """The tree in memory notices a closed day added or removed by another process (a plain
     DELETE here, which no session event sees), though it counts only the days ahead."""
     from sqlalchemy import delete
