@@ -60,6 +60,7 @@ def test_librarian_scans_a_card_and_ten_books_in_a_row(browser, counter_url, vie
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, f"counter-checkout-{viewport['width']}")
     page.get_by_role("button", name="完成并打印凭条").click()
+    page.locator("main.slip").wait_for()  # count() does not wait for the page it follows
     assert page.locator("main.slip tr").count() == 10
     page.close()
 

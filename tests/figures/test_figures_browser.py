@@ -69,11 +69,13 @@ def test_plan_5_planner_page_unticks_a_copy_and_plans_the_batch(browser, admin_u
     page = browser.new_page(viewport=viewport)
     sign_in(page, admin_url, "boss", "password-123")
     page.get_by_role("link", name="图书流转").click()
+    page.wait_for_url("**/staff/rotation/")  # count() does not wait for the page it follows
     assert page.locator("tr[data-batch]").count() == 1  # the scripted year's spring batch
     assert fits(page)
     screenshot(page, f"rotation-{viewport['width']}")
     page.get_by_role("link", name="流转方案").first.click()
     proposal = page.locator('section.proposal[data-code="QX01V01"]')
+    proposal.wait_for()
     assert proposal.locator("input[type=checkbox]").count() == 6
     assert "藏书 6 → 12 册" in proposal.inner_text()
     assert fits(page)
