@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.test_api import add_copies
@@ -55,7 +56,7 @@ def test_english_on_request_and_remembered(browser, live_url):
     page = browser.new_page()
     page.goto(live_url + "/")
     page.get_by_role("link", name="English").click()
-    assert page.locator("h1").inner_text() == "The library network"
+    expect(page.locator("h1")).to_have_text("The library network")
     page.goto(live_url + "/")
     assert page.locator("h1").inner_text() == "The library network"
     assert "Village bookshop" in page.locator('tr[data-code="QX01V01"]').inner_text()
@@ -69,9 +70,9 @@ def test_staff_sign_in_and_out(browser, live_url):
     page.get_by_label("用户名").fill("admin")
     page.get_by_label("密码").fill("password-123")
     page.get_by_role("button", name="登录").click()
-    assert "admin (总馆管理员)" in page.locator("header").inner_text()
+    expect(page.locator("header")).to_contain_text("admin (总馆管理员)")
     page.get_by_role("button", name="退出").click()
-    assert "工作人员登录" in page.locator("header").inner_text()
+    expect(page.locator("header")).to_contain_text("工作人员登录")
     page.close()
 
 
@@ -90,7 +91,7 @@ def test_cataloguer_creates_a_record_and_adds_a_copy(browser, live_url, app):
     page.get_by_label("著者（每行一个）").fill("张建国")
     page.get_by_label("中图分类号").fill("S660.5")
     page.get_by_role("button", name="保存").click()
-    assert "书目记录" in page.locator(".flash").inner_text()
+    expect(page.locator(".flash")).to_contain_text("书目记录")
     assert page.locator("h1").inner_text() == "果树修剪图解"
     page.get_by_label("索书号").fill("S660.5/3")
     page.get_by_role("button", name="添加", exact=True).click()

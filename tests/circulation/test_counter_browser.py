@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import live_server, screenshot, sign_in
 
@@ -42,7 +43,7 @@ def test_librarian_scans_a_card_and_ten_books_in_a_row(browser, counter_url, vie
     page = browser.new_page(viewport=viewport)
     sign_in(page, counter_url, "wang", "password-123")
     page.get_by_role("link", name="流通台").click()
-    assert page.locator("h1").inner_text() == "借书"
+    expect(page.locator("h1")).to_have_text("借书")  # waits for the page the click opens
     scan(page, "20001")
     page.wait_for_selector(".patron-panel")
     assert "王秀英" in page.locator(".patron-panel").inner_text()

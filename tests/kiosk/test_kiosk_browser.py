@@ -4,6 +4,7 @@ number pad, scans books, prints the receipt; returns; the page signs an idle rea
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import live_server, screenshot
 from tests.kiosk.conftest import LOGIN, PASSWORD
@@ -55,7 +56,7 @@ def test_kiosk_2_kiosk_6_reader_borrows_three_books_and_prints_the_receipt(
     for key in "9999":
         page.locator(f'.keypad [data-key="{key}"]').click()
     page.get_by_role("button", name="登录", exact=True).click()
-    assert "读者证号或密码错误 / wrong card number or PIN" in page.locator(".alert").inner_text()
+    expect(page.locator(".alert")).to_contain_text("读者证号或密码错误 / wrong card number or PIN")
     scan(page, "2000000001")
     for key in "1234":
         page.locator(f'.keypad [data-key="{key}"]').click()

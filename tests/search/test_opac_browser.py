@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from catalog.network import point_by_code
@@ -116,7 +117,7 @@ def test_record_page_lists_copies_per_point(browser, opac_url, viewport):
     page = browser.new_page(viewport=viewport)
     page.goto(opac_url + "/search?q=红楼梦人物论")
     page.locator("li.hit a.title").first.click()
-    assert page.locator("h1").inner_text() == "红楼梦人物论"
+    expect(page.locator("h1")).to_have_text("红楼梦人物论")  # waits for the record page
     sections = page.locator("section.point-copies")
     assert sections.count() == 3
     village = page.locator('section[data-point="QX01V01"]')
