@@ -220,21 +220,21 @@ def principal_for_token(session: Session, secret: str) -> Principal | None:
     if token.user_id is not None:
         if not token.active:
             return None
-        return Principal(role=Role(token.role), name=token.username, user_id=token.user_id,
-                         token_id=token.id, scope_point_id=token.scope_point_id)  # fmt: skip
+        return _staff(token.role, token.username, token.user_id, token.scope_point_id, token.id)
     return Principal(
         role=Role.TERMINAL, name=token.name, token_id=token.id, scope_point_id=token.point_id
     )
 
 
-def principal_for_user(user: StaffUser, token_id: int | None = None) -> Principal:
-    return Principal(
-        role=Role(user.role),
-        name=user.username,
-        user_id=user.id,
-        token_id=token_id,
-        scope_point_id=user.scope_point_id,
-    )
+def principal_for_user(user: StaffUser) -> Principal:
+    return _staff(user.role, user.username, user.id, user.scope_point_id)
+
+
+def _staff(role: str, username: str, user_id: int, scope_point_id: int | None,
+           token_id: int | None = None) -> Principal:  # fmt: skip
+    """A staff member as a caller, signed in or by one of their tokens."""
+    return Principal(role=Role(role), name=username, user_id=user_id, token_id=token_id,
+                     scope_point_id=scope_point_id)  # fmt: skip
 
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:

@@ -108,15 +108,14 @@ class NetworkTree:
         if cached is not None and cached[0] == version:
             tree = cached[1]
         else:
-            tree = cls._read(session)
+            tree = cls._read(session, since)
             _CACHE[key] = (version, tree)
         session.info[_IN_SESSION] = tree
         return tree
 
     @classmethod
-    def _read(cls, session: Session) -> NetworkTree:
+    def _read(cls, session: Session, since: dt.date) -> NetworkTree:
         closed: dict[int, set[dt.date]] = {}
-        since = dt.date.today() - _CLOSED_FROM  # the same cut as the version (load)
         for point_id, day in session.execute(
             select(ClosedDay.point_id, ClosedDay.day).where(ClosedDay.day >= since)
         ):

@@ -87,7 +87,7 @@ def count_event(
     """Add one event to its day's rows (called by the ledger for the counted events).
 
     The counts wait in the session and are written by one statement just before the
-    transaction commits (``_write_counts``), in key order. A day's row at a busy point is
+    transaction commits (``write_pending_counts``), in key order. A day's row at a busy point is
     shared by every desk there: bumping it at the end holds its lock only for the commit,
     not for the rest of a check-in, and the fixed order means two desks never deadlock.
     A rollback drops them with the ledger rows they count.
@@ -102,9 +102,10 @@ def count_event(
         pending[(day, event, "through", point_id)] += 1
 
 
+@sa_event.listens_for(Session, "before_commit")
 def write_pending_counts(session: Session) -> None:
-    """Write the counts this transaction has gathered (before a commit, or before reading
-    the daily rows inside the same transaction)."""
+    """Write the counts this transaction has gathered: before every commit, and before a
+    figure reads the daily rows inside the same transaction."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -113,11 +114,6 @@ def write_pending_counts(session: Session) -> None:
         params.update({f"day{i}": day, f"event{i}": event, f"dimension{i}": dimension,
                        f"point{i}": point, f"n{i}": n})  # fmt: skip
     session.connection().execute(_upsert(len(pending)), params)
-
-
-@sa_event.listens_for(Session, "before_commit")
-def _write_counts(session: Session) -> None:
-    write_pending_counts(session)
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
