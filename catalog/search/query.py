@@ -316,10 +316,11 @@ def _split_initials(parts: list[str]) -> tuple[list[str], list[tuple[str, ...]]]
         before = readings(parts[k - 1][-1]) if k and is_han(parts[k - 1][0]) else []
         lead = f"{before[0][0][0]}{p}" if before and before[0] else None
         options.append(tuple(x for x in (lead, p) if x and len(x) >= 2))
+    options = [o for o in options if o]  # a lone letter after no Han stands for nothing
     first_letters = next(k for k, p in enumerate(parts) if not is_han(p[0]))
     if not options or not any(is_han(p[0]) for p in parts[first_letters:]):
         return None
-    return tokens, [o for o in options if o]
+    return tokens, options
 
 
 def _add_title_bonuses(query: Query, text: str) -> None:
