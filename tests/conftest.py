@@ -258,3 +258,22 @@ def screenshot(page, name: str) -> None:
     folder = os.environ.get("TONGJIE_SCREENSHOTS")
     if folder:
         page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+def follow(page, name: str) -> None:
+    """Click a link and wait for the page it opens (the page before may have a scan field
+    too, and a scan typed before the new page loads goes into the old one)."""
+    with page.expect_navigation():
+        page.get_by_role("link", name=name).click()
+
+
+def scan(page, text: str) -> None:
+    """A keyboard-wedge scanner: the characters, then Enter, into whatever has the focus.
+
+    Like a librarian, it waits until the page has put the focus in a scan field.
+    """
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.matches('[data-scan-field]')"
+    )
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")

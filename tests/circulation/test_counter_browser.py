@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import live_server, screenshot, sign_in
+from tests.conftest import follow, live_server, scan, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,18 +24,6 @@ def counter_url(app, circ):
                                        "--scope", "QX01", "--password", "password-123"])  # fmt: skip
     with live_server(app) as url:
         yield url
-
-
-def scan(page, text: str) -> None:
-    """A keyboard-wedge scanner: the characters, then Enter, into whatever has the focus.
-
-    Like a librarian, it waits until the page has put the focus in a scan field.
-    """
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.matches('[data-scan-field]')"
-    )
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=["kiosk", "phone"])
@@ -75,7 +63,7 @@ def test_returns_each_get_their_instruction(browser, counter_url, viewport):
     page.wait_for_selector('tr.ok[data-barcode="31000"]')
     scan(page, "39999")
     page.wait_for_selector('tr.ok[data-barcode="39999"]')
-    page.get_by_role("link", name="还书").click()
+    follow(page, "还书")
     scan(page, "31000")
     page.wait_for_selector('section.instruction[data-barcode="31000"]')
     assert page.locator("section.instruction .what").inner_text() == "上架"

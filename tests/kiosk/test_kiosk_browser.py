@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import live_server, screenshot
+from tests.conftest import follow, live_server, scan, screenshot
 from tests.kiosk.conftest import LOGIN, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -18,15 +18,6 @@ VIEWPORTS = [{"width": 1024, "height": 768}, {"width": 390, "height": 844}]
 def kiosk_url(app, kiosk):
     with live_server(app) as url:
         yield url
-
-
-def scan(page, text: str) -> None:
-    """A keyboard-wedge scanner types into whatever has the focus, then Enter."""
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.matches('[data-scan-field]')"
-    )
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
 
 
 def enrol(page, url: str) -> None:
@@ -50,7 +41,7 @@ def test_kiosk_2_kiosk_6_reader_borrows_three_books_and_prints_the_receipt(
     enrol(page, kiosk_url)
     screenshot(page, f"kiosk-home-{name}")
     assert no_horizontal_scroll(page)
-    page.get_by_role("link", name="借书").click()
+    follow(page, "借书")
     scan(page, "2000000001")  # the card: the focus moves on to the PIN
     page.wait_for_function("document.activeElement.name === 'pin'")
     for key in "9999":
@@ -84,19 +75,19 @@ def test_kiosk_2_kiosk_6_reader_borrows_three_books_and_prints_the_receipt(
 def test_kiosk_2_returns_and_my_account_in_english_and_chinese(browser, kiosk_url):
     page = browser.new_page(viewport={"width": 1024, "height": 768})
     enrol(page, kiosk_url)
-    page.get_by_role("link", name="我的借阅").click()
+    follow(page, "我的借阅")
     scan(page, "2000000001")
     page.keyboard.type("1234")
     page.keyboard.press("Enter")
     page.wait_for_selector("h1")
     assert "目前没有借书" in page.locator("main").inner_text()
     page.get_by_role("button", name="完成").click()
-    page.get_by_role("link", name="还书").click()
+    follow(page, "还书")
     scan(page, "3100000009")  # belongs at QX02: it goes on
     page.wait_for_selector(".alert.ok")
     assert "还书箱" in page.locator(".alert.ok").inner_text()
     screenshot(page, "kiosk-checkin")
-    page.get_by_role("link", name="English").click()
+    follow(page, "English")
     scan(page, "nothing-here")
     page.wait_for_selector(".alert.error")
     error = page.locator(".alert.error").inner_text()
@@ -111,7 +102,7 @@ def test_kiosk_3_idle_page_signs_the_reader_out_by_itself(app, browser, kiosk_ur
     app.config["KIOSK_IDLE_SECONDS"] = 4
     page = browser.new_page(viewport={"width": 1024, "height": 768})
     enrol(page, kiosk_url)
-    page.get_by_role("link", name="借书").click()
+    follow(page, "借书")
     scan(page, "2000000001")
     page.keyboard.type("1234")
     page.keyboard.press("Enter")
