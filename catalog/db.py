@@ -8,10 +8,12 @@ and PostgreSQL (migrations can then drop or alter them by name on both).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
@@ -80,5 +82,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_after_idle(engine)
+    return engine
+
+
+# A pooled connection that rested longer than this is tested before use (PostgreSQL).
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Test a pooled connection before use only when it has been idle a while.
+
+    SQLAlchemy's ``pool_pre_ping`` costs a round trip before every request; under load a
+    worker's connection goes back and out again within milliseconds and the server cannot
+    have dropped it unnoticed in between, so only a connection that rested longer than
+    ``IDLE_PING_SECONDS`` (a restarted server, an idle-session timeout) is pinged. A dead one
+    raises DisconnectionError, and the pool then replaces it and tries again.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("checked_in")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("a pooled connection was dropped by the server") from exc
+        if not alive:
+            raise DisconnectionError("a pooled connection was dropped by the server")
