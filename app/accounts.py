@@ -26,6 +26,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from catalog.db import Base, Timestamped, utcnow
 from catalog.errors import Conflict, DomainError, NotFound, PermissionDenied
 from catalog.network import ServicePoint, is_within, point_by_code
+from circulation.tree import asking_tree_version, note_tree_version, tree_version_params
 
 
 class Role(enum.StrEnum):
@@ -186,8 +187,9 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 # every call would add a write and a commit to every checkout, so it is kept to the minute.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 # Columns, not objects: the token is looked up on every API call, and loading two ORM objects
-# for it cost more than the query.
-_TOKEN_BY_HASH = (
+# for it cost more than the query. The same query asks the network tree's version, which
+# a checkout would otherwise ask in a round trip of its own (circulation/tree.py).
+_TOKEN_BY_HASH = asking_tree_version(
     select(ApiToken.id, ApiToken.name, ApiToken.point_id, ApiToken.expires_at,
            ApiToken.revoked_at, ApiToken.last_used_at, ApiToken.user_id, StaffUser.role,
            StaffUser.username, StaffUser.scope_point_id, StaffUser.active)
@@ -208,8 +210,11 @@ def principal_for_token(session: Session, secret: str) -> Principal | None:
     Records the token's last use (at most once a minute) in the session's transaction and
     marks the session (``TOKEN_USED``) so that the caller commits it.
     """
-    token = session.execute(_TOKEN_BY_HASH, {"token_hash": hash_token(secret)}).one_or_none()
+    params = {"token_hash": hash_token(secret), **tree_version_params()}
+    token = session.execute(_TOKEN_BY_HASH, params).one_or_none()
     now = utcnow()
+    if token is not None:  # the same round trip asked whether the network tree changed
+        note_tree_version(session, token, params)
     if token is None or token.revoked_at is not None:
         return None
     if token.expires_at is not None and _aware(token.expires_at) <= now:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import Row, Select, bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from catalog.network import ClosedDay, PointKind, ServicePoint
@@ -65,7 +65,7 @@ class Rule:
 
 _RULE_COLUMNS = [getattr(Policy, f.name) for f in fields(Rule)]
 _TREE_COLUMNS = [getattr(ServicePoint, f.name) for f in fields(TreePoint) if f.name != "closed"]
-_VERSION = select(
+_VERSION_COLUMNS = (
     select(func.count(ServicePoint.id)).scalar_subquery(),
     select(func.max(ServicePoint.updated_at)).scalar_subquery(),
     select(func.count(Policy.id)).scalar_subquery(),
@@ -76,10 +76,37 @@ _VERSION = select(
     select(func.count(ClosedDay.id)).where(ClosedDay.day >= bindparam("since")).scalar_subquery(),
     select(func.max(ClosedDay.id)).scalar_subquery(),
 )
+_VERSION = select(*_VERSION_COLUMNS)
 _CLOSED_FROM = dt.timedelta(days=7)  # due dates and shelf dates lie ahead: older days are skipped
 _CACHE: dict[str, tuple[tuple[Any, ...], NetworkTree]] = {}
 _IN_SESSION = "tongjie.network_tree"
+_ASKED = "tongjie.network_tree_version"  # the version, asked alongside another query
 _COVERED = (ServicePoint, ClosedDay, Policy)
+
+
+def _since() -> dt.date:
+    return dt.date.today() - _CLOSED_FROM
+
+
+def asking_tree_version(statement: Select[Any]) -> Select[Any]:
+    """``statement`` with the tree's version added to its columns (build it once).
+
+    A query every request makes before any circulation work (the bearer token's) then
+    also asks the freshness question, and the transaction's first ``NetworkTree.load``
+    skips its own round trip. Run it with ``tree_version_params()`` among its parameters
+    and give the row to ``note_tree_version``.
+    """
+    return statement.add_columns(*_VERSION_COLUMNS)
+
+
+def tree_version_params() -> dict[str, Any]:
+    return {"since": _since()}
+
+
+def note_tree_version(session: Session, row: Row[Any], params: dict[str, Any]) -> None:
+    """Keep the version a row from ``asking_tree_version`` carries, for this transaction."""
+    values = tuple(row)[-len(_VERSION_COLUMNS) :]
+    session.info[_ASKED] = (params["since"], *(_normalised(v) for v in values))
 
 
 class NetworkTree:
@@ -94,15 +121,18 @@ class NetworkTree:
         """The tree and rules of this session's database: from memory unless they changed."""
         pending = (*session.new, *session.dirty, *session.deleted)
         if any(isinstance(obj, _COVERED) for obj in pending):
-            session.info.pop(_IN_SESSION, None)
+            _forget(session)
         in_session: NetworkTree | None = session.info.get(_IN_SESSION)
         if in_session is not None:
             return in_session
-        since = dt.date.today() - _CLOSED_FROM
-        version = (
-            since,
-            *(_normalised(v) for v in session.execute(_VERSION, {"since": since}).one()),
-        )
+        version = session.info.pop(_ASKED, None)
+        if version is None:
+            since = _since()
+            version = (
+                since,
+                *(_normalised(v) for v in session.execute(_VERSION, {"since": since}).one()),
+            )
+        since = version[0]
         key = str(session.get_bind().engine.url)
         cached = _CACHE.get(key)
         if cached is not None and cached[0] == version:
@@ -184,10 +214,22 @@ class NetworkTree:
         return self.branch_group_of(point_id)
 
 
+def _forget(session: Session) -> None:
+    session.info.pop(_IN_SESSION, None)
+    session.info.pop(_ASKED, None)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_in_session(session: Session, _transaction: Any) -> None:
     """A new transaction asks the version again (another worker may have changed the rules)."""
-    session.info.pop(_IN_SESSION, None)
+    _forget(session)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_when_changed(session: Session, _context: Any, _instances: Any) -> None:
+    """The session writes a point, a closed day or a rule: what it read before is stale."""
+    if any(isinstance(o, _COVERED) for o in (*session.new, *session.dirty, *session.deleted)):
+        _forget(session)
 
 
 def _normalised(value: Any) -> Any:

@@ -175,3 +175,31 @@ def test_api_ids_beyond_the_database_range_are_not_found(client, desk):
     assert client.get(f"/api/v1/holds/{huge}", headers=desk["admin"]).status_code == 404
     body = {"card": "20001", "record_id": huge, "pickup": "QX"}
     assert client.post("/api/v1/holds", json=body, headers=desk["admin"]).status_code == 422
+
+
+def test_checkout_policy_4_2_the_token_query_asks_the_tree_version(app, client, db, desk):
+    """An API call asks whether the network tree changed in its token query, not in a round
+    trip of its own, and a closed day added by another process meanwhile is still seen."""
+    import datetime as dt
+
+    from sqlalchemy import event, insert
+
+    from catalog.network import ClosedDay, point_by_code
+
+    engine = app.extensions["tongjie.engine"]
+    lend = {"card": "20001", "barcode": "31002"}
+    client.post("/api/v1/checkouts", json=lend, headers=desk["librarian"])  # the token's first
+    client.post("/api/v1/checkins", json={"barcode": "31002"}, headers=desk["librarian"])  # use
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    first = client.post("/api/v1/checkouts", json=lend, headers=desk["librarian"])
+    assert first.status_code == 201, first.json
+    asked = [s for s in seen if "max(closed_days.id)" in s]
+    assert len(asked) == 1 and "api_tokens" in asked[0], [s[:70] for s in seen]
+    due = dt.date.fromisoformat(first.json["loan"]["due_date"])
+    client.post("/api/v1/checkins", json={"barcode": "31002"}, headers=desk["librarian"])
+    qx01 = point_by_code(db, "QX01")
+    with engine.begin() as other:  # a plain INSERT: no session of this process sees it
+        other.execute(insert(ClosedDay).values(point_id=qx01.id, day=due, reason="盘点"))
+    again = client.post("/api/v1/checkouts", json=lend, headers=desk["librarian"])
+    assert dt.date.fromisoformat(again.json["loan"]["due_date"]) > due
