@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from catalog.db import Base, table_of, utcnow
+from catalog.db import Base, utcnow
 from circulation.figures.aggregates import COUNTED, count_event
+from circulation.pending import add_ledger_row
 
 
 class LedgerEvent(enum.StrEnum):
@@ -74,9 +75,6 @@ class LedgerEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-_INSERT = table_of(LedgerEntry).insert()
-
-
 def append(
     session: Session,
     event: LedgerEvent,
@@ -90,14 +88,16 @@ def append(
     details: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> None:
-    """Write one event in the caller's transaction (it commits or rolls back with the loan).
+    """Record one event in the caller's transaction (it commits or rolls back with the loan).
 
-    A plain INSERT, not an ORM object: ledger rows are only ever read back by queries,
-    and leaving them out of the unit of work keeps every checkout cheaper.
+    Not an ORM object: ledger rows are only ever read back by queries. The row waits in
+    the session and is written at the commit with the transaction's other ledger rows,
+    daily counts and reindex requests, in one statement on PostgreSQL
+    (circulation/pending.py); a query of the ledger in the same transaction writes it first.
     """
     at = at or utcnow()
-    session.connection().execute(
-        _INSERT,
+    add_ledger_row(
+        session,
         {
             "occurred_at": at,
             "event": event.value,

@@ -81,3 +81,78 @@ def test_ledger_1_an_event_is_written_with_its_change_or_not_at_all(db, network)
     assert entry.copy_home_point_id == point_by_code(db, "QX").id
     assert entry.patron_home_point_id == point_by_code(db, "QX02").id
     assert entry.occurred_at is not None and entry.patron_id is not None
+
+
+def test_ledger_4_written_at_commit_in_one_statement_and_dropped_by_a_rollback(app, network):
+    """A checkout's ledger row, counts and reindex request wait for the commit; a query of the
+    ledger in the transaction sees them; a rollback leaves none. On PostgreSQL the commit
+    writes all three in one statement, and an API checkout and check-in at the copy's own
+    point stay at 8 and 7 statements (round trips are most of their cost, benchmarks.md)."""
+    from sqlalchemy import event
+
+    from catalog.records import Copy, Record
+    from catalog.search.outbox import SearchOutbox
+    from circulation.checkin import checkin
+    from circulation.desk import Desk
+    from circulation.figures.aggregates import CirculationDay
+    from circulation.loans import checkout
+    from circulation.patrons import Patron
+    from tests.conftest import bearer
+
+    factory = app.extensions["tongjie.sessionmaker"]
+    with factory() as db:
+        qx = point_by_code(db, "QX")
+        record = Record(title="红楼梦", authors=["曹雪芹"])
+        db.add_all([record, Patron(card="20001", name="读者", category="adult", home_point=qx)])
+        db.add(Copy(barcode="31001", record=record, home_point=qx, current_point=qx))
+        db.commit()
+        before = db.scalar(select(func.count(SearchOutbox.id)))
+        checkout(db, Desk(qx, "staff:test"), "20001", "31001")
+        assert [e.event for e in db.scalars(select(LedgerEntry))] == ["checkout"]  # seen
+        db.rollback()
+        assert db.scalar(select(func.count(LedgerEntry.id))) == 0
+        assert db.scalar(select(func.count(CirculationDay.day))) == 0
+        assert db.scalar(select(func.count(SearchOutbox.id))) == before
+
+    if app.extensions["tongjie.engine"].dialect.name != "postgresql":
+        return
+    from app.accounts import add_user, create_token
+
+    with app.app_context():
+        from app.db import get_session
+
+        session = get_session()
+        add_user(session, "admin", "pw-123456789", "network_admin")
+        _, secret = create_token(session, "t", username="admin")
+        session.commit()
+    client = app.test_client()
+    headers = bearer(secret)
+    lend = {"card": "20001", "barcode": "31001"}
+    client.post("/api/v1/checkouts", json=lend, headers=headers)  # the token's first use
+    client.post("/api/v1/checkins", json={"barcode": "31001"}, headers=headers)
+    seen: list[str] = []
+    event.listen(app.extensions["tongjie.engine"], "before_cursor_execute",
+                 lambda *a: seen.append(a[2]))  # fmt: skip
+    assert client.post("/api/v1/checkouts", json=lend, headers=headers).status_code == 201
+    lent = list(seen)
+    seen.clear()
+    assert (
+        client.post("/api/v1/checkins", json={"barcode": "31001"}, headers=headers).status_code
+        == 200
+    )
+    writes = [s for s in lent if "circulation_ledger" in s]
+    assert len(writes) == 1 and "search_outbox" in writes[0] and "circulation_daily" in writes[0]
+    assert (len(lent), len(seen)) == (8, 7), (lent, seen)
+    with factory() as db:
+        assert [e.event for e in db.scalars(select(LedgerEntry).order_by(LedgerEntry.id))][-2:] == [
+            "checkout",
+            "checkin",
+        ]
+        assert (
+            db.scalar(
+                select(func.sum(CirculationDay.count)).where(
+                    CirculationDay.event == "checkout", CirculationDay.dimension == "point"
+                )
+            )
+            == 2
+        )

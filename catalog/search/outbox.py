@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, event, false, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
 from catalog.bulk import insert_rows
 from catalog.db import Base, table_of, utcnow
@@ -61,32 +61,71 @@ def _enqueue_before_flush(session: Session, _context: Any, _instances: Any) -> N
 
 @event.listens_for(Session, "after_flush")
 def _enqueue_after_flush(session: Session, _context: Any) -> None:
-    """Queue them with one plain INSERT; new records only have their id by now.
+    """Queue them (new records only have their id by now).
 
-    Outbox rows stay out of the unit of work: nothing reads them back in the session.
+    Outbox rows stay out of the unit of work: they are plain INSERTs at the commit.
     """
     ids = session.info.pop(_PENDING, set())
     ids |= {obj.id for obj in session.new if isinstance(obj, Record)}
     enqueue(session, sorted(ids))
 
 
-_FEW = 100  # below this, a plain INSERT; above, the bulk path (COPY on PostgreSQL)
+_FEW = 100  # below this, the ids wait for the commit; above, the bulk path now (COPY on PostgreSQL)
+_WAITING = "tongjie.outbox_waiting"  # session.info: ids to queue when the transaction commits
 
 
 def enqueue(session: Session, record_ids: list[int]) -> None:
-    """Queue records explicitly, for writes that bypass the ORM unit of work."""
+    """Queue records explicitly, for writes that bypass the ORM unit of work.
+
+    A few ids (a checkout's one record) wait in the session and are written just before
+    the commit, where circulation writes them in the same statement as its ledger rows
+    (circulation/pending.py); a read of the outbox in the transaction writes them first.
+    """
     if not record_ids:
         return
     session.info[QUEUED] = True
-    now = utcnow()
     if len(record_ids) < _FEW:
+        session.info.setdefault(_WAITING, set()).update(record_ids)
+        return
+    now = utcnow()
+    insert_rows(session, SearchOutbox, ("record_id", "enqueued_at"),
+                [(rid, now) for rid in record_ids])  # fmt: skip
+
+
+def take_waiting(session: Session) -> list[int]:
+    """The ids waiting for the commit (in order), handed to whoever writes them now."""
+    session.flush()  # a last flush may still queue some (the after-flush listener above)
+    return sorted(session.info.pop(_WAITING, ()))
+
+
+def write_waiting(session: Session) -> None:
+    record_ids = take_waiting(session)
+    if record_ids:
+        now = utcnow()
         session.connection().execute(
             table_of(SearchOutbox).insert(),
             [{"record_id": rid, "enqueued_at": now} for rid in record_ids],
         )
-        return
-    insert_rows(session, SearchOutbox, ("record_id", "enqueued_at"),
-                [(rid, now) for rid in record_ids])  # fmt: skip
+
+
+@event.listens_for(Session, "before_commit")
+def _write_at_commit(session: Session) -> None:
+    write_waiting(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_reading(state: ORMExecuteState) -> None:
+    if state.session.info.get(_WAITING) and any(
+        m.class_ is SearchOutbox for m in state.all_mappers
+    ):
+        write_waiting(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_waiting(session: Session, transaction: SessionTransaction) -> None:
+    """Still waiting when the outermost transaction ends: it was rolled back."""
+    if transaction.parent is None:
+        session.info.pop(_WAITING, None)
 
 
 def index_lag(session: Session) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def count_event(
     """Add one event to its day's rows (called by the ledger for the counted events).
 
     The counts wait in the session and are written by one statement just before the
-    transaction commits (``write_pending_counts``), in key order. A day's row at a busy point is
+    transaction commits (circulation/pending.py), in key order. A day's row at a busy point is
     shared by every desk there: bumping it at the end holds its lock only for the commit,
     not for the rest of a check-in, and the fixed order means two desks never deadlock.
     A rollback drops them with the ledger rows they count.
@@ -102,18 +102,33 @@ def count_event(
         pending[(day, event, "through", point_id)] += 1
 
 
-@sa_event.listens_for(Session, "before_commit")
-def write_pending_counts(session: Session) -> None:
-    """Write the counts this transaction has gathered: before every commit, and before a
-    figure reads the daily rows inside the same transaction."""
+def take_pending_counts(session: Session) -> list[tuple[tuple[dt.date, str, str, int], int]]:
+    """The counts this transaction has gathered, in key order, handed to whoever writes them
+    now (circulation/pending.py, at the commit or before a read of the daily rows)."""
     pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
+    return sorted(pending.items()) if pending else []
+
+
+def has_pending_counts(session: Session) -> bool:
+    return bool(session.info.get(_PENDING))
+
+
+def counts_params(counts: list[tuple[tuple[dt.date, str, str, int], int]]) -> dict[str, Any]:
+    """The parameters of ``_upsert(len(counts))``."""
     params: dict[str, Any] = {}
-    for i, ((day, event, dimension, point), n) in enumerate(sorted(pending.items())):
+    for i, ((day, event, dimension, point), n) in enumerate(counts):
         params.update({f"day{i}": day, f"event{i}": event, f"dimension{i}": dimension,
                        f"point{i}": point, f"n{i}": n})  # fmt: skip
-    session.connection().execute(_upsert(len(pending)), params)
+    return params
+
+
+def upsert_sql(rows: int) -> str:
+    return str(_upsert(rows).text)
+
+
+def write_counts(session: Session, counts: list[tuple[tuple[dt.date, str, str, int], int]]) -> None:
+    if counts:
+        session.connection().execute(_upsert(len(counts)), counts_params(counts))
 
 
 @sa_event.listens_for(Session, "after_transaction_end")

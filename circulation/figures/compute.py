@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.network import PointKind
-from circulation.figures.aggregates import THROUGH_EVENTS, CirculationDay, write_pending_counts
+from circulation.figures.aggregates import THROUGH_EVENTS, CirculationDay
 from circulation.figures.holdings import (
     added_by_point,
     changes_since,
@@ -176,7 +176,6 @@ def _circulation(
     """Loans, renewals, returns by ``attribution``; own copies' loans; 通借通还 (one scan)."""
     out: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     names = {"checkout": "checkouts", "renew": "renewals", "checkin": "returns"}
-    write_pending_counts(session)  # this transaction's own events count too
     for dimension, event, point_id, n in session.execute(
         select(CirculationDay.dimension, CirculationDay.event, CirculationDay.point_id,
                func.sum(CirculationDay.count))

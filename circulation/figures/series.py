@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.records import NOT_HELD, Copy
-from circulation.figures.aggregates import CirculationDay, write_pending_counts
+from circulation.figures.aggregates import CirculationDay
 
 
 def months_between(start: dt.date, end: dt.date) -> list[str]:
@@ -35,7 +35,6 @@ def loans_by_month(
     attribution: str = "point",
 ) -> dict[str, int]:
     """FIG-12: {"2026-03": loans} for every month of the period (zero when none)."""
-    write_pending_counts(session)  # this transaction's own events count too
     query = select(CirculationDay.day, func.sum(CirculationDay.count)).where(
         CirculationDay.day >= start,
         CirculationDay.day <= end,
