@@ -96,12 +96,12 @@ class SearchRuntime:
 
     # ------------------------------------------------------------- indexing
 
-    def drain(self, *, refresh: bool = False) -> DrainReport:
+    def drain(self, *, refresh: bool = False, wait: bool = True) -> DrainReport:
         """Drain the outbox now, in this thread (one drain at a time per process)."""
         with self._drain_lock:
             session = self.sessionmaker()
             try:
-                report = self.indexer.drain(session, refresh=refresh)
+                report = self.indexer.drain(session, refresh=refresh, wait=wait)
             finally:
                 session.close()
         if report.records:
@@ -129,7 +129,10 @@ class SearchRuntime:
         syllables()  # the pinyin table, built once, off the request path
         while not self._stop.is_set():
             try:
-                self.drain()
+                # Several web workers each run one of these: when another is draining, this
+                # one does not queue behind it, and looks again after the gathering pause.
+                if self.drain(wait=False).busy:
+                    self._wake.set()
             except Exception:
                 log.exception("search indexer: drain failed; will retry")
             woken = self._wake.wait(timeout=self.interval)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from catalog.isbn import normalise_isbn
 from catalog.search.pinyin import readings, search_words, segment_words, with_record_pinyin
@@ -192,15 +193,25 @@ def clc_tokens(clc: str | None, call_numbers: Iterable[str]) -> set[str]:
     """Every prefix of every class number (I, I2, I24, I242, I242., I242.4) and each call number."""
     tokens: set[str] = set()
     classes = clc_numbers(clc)
-    for call in call_numbers:
-        normal = call_number_token(call)
-        if normal:
-            tokens.add(f"cn:{normal}")
-            classes.extend(clc_numbers(call.split("/")[0]))
+    for call in set(call_numbers):  # a record's copies mostly share one
+        token, call_classes = _call_number_parts(call)
+        if token:
+            tokens.add(token)
+            classes.extend(call_classes)
     for number in classes:
         value = number.lower()
         tokens.update(f"cl:{value[:n]}" for n in range(1, len(value) + 1))
     return tokens
+
+
+@lru_cache(maxsize=8192)
+def _call_number_parts(call: str) -> tuple[str | None, tuple[str, ...]]:
+    """A call number's token and its class numbers; the same call numbers come back at every
+    checkout of their copies (the indexer rebuilds the record's document), so kept."""
+    normal = call_number_token(call)
+    if not normal:
+        return None, ()
+    return f"cn:{normal}", tuple(clc_numbers(call.split("/")[0]))
 
 
 def call_number_token(call: str) -> str:

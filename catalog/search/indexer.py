@@ -41,6 +41,7 @@ class DrainReport:
     records: int = 0  # records whose documents were written
     elasticsearch_down: bool = False
     seconds: float = 0.0
+    busy: bool = False  # another process was draining (``wait=False``): nothing done
 
 
 def build_documents(session: Session, record_ids: list[int],
@@ -61,11 +62,15 @@ class Indexer:
         self.elasticsearch = elasticsearch
 
     def drain(self, session: Session, *, batch: int = BATCH, refresh: bool = False,
-              max_batches: int | None = None) -> DrainReport:  # fmt: skip
-        """Index everything the outbox holds, a batch per transaction."""
+              max_batches: int | None = None, wait: bool = True) -> DrainReport:  # fmt: skip
+        """Index everything the outbox holds, a batch per transaction.
+
+        With ``wait=False`` (the web process's background indexer) a drain that finds another
+        process draining returns at once with ``busy`` set: that one is taking the rows.
+        """
         started = time.monotonic()
         report = DrainReport()
-        points = point_infos(all_points(session))
+        points: dict[int, PointInfo] | None = None
         es = self.elasticsearch
         if es is not None and not self._ensure_index(session, es):
             es = None
@@ -73,11 +78,20 @@ class Indexer:
         done = 0
         while max_batches is None or done < max_batches:
             rows = self._claim(
-                session, batch, embedded_only=es is None and self.elasticsearch is not None
+                session,
+                batch,
+                embedded_only=es is None and self.elasticsearch is not None,
+                wait=wait,
             )
+            if rows is None:
+                report.busy = True
+                session.rollback()
+                break
             if not rows:
                 break
             done += 1
+            if points is None:
+                points = point_infos(all_points(session))
             ids = sorted({r.record_id for r in rows})
             documents, deleted = build_documents(session, ids, points)
             pending_embedded = sorted({r.record_id for r in rows if not r.embedded_done})
@@ -105,11 +119,15 @@ class Indexer:
                 session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(row_ids)))
             session.commit()
             report.records += len(ids)
+            if len(rows) < batch:
+                break  # all there was; what came since wakes the next drain
         report.seconds = time.monotonic() - started
         return report
 
-    def _claim(self, session: Session, batch: int, *, embedded_only: bool) -> list[SearchOutbox]:
-        """The oldest rows to do.
+    def _claim(self, session: Session, batch: int, *, embedded_only: bool,
+               wait: bool = True) -> list[SearchOutbox] | None:  # fmt: skip
+        """The oldest rows to do, or None when another process holds the drain and ``wait``
+        is false.
 
         On PostgreSQL one batch is drained at a time across every process (a transaction
         advisory lock, released at the batch's commit): the outbox has a row per change, so
@@ -120,7 +138,12 @@ class Indexer:
         if embedded_only:
             statement = statement.where(SearchOutbox.embedded_done.is_(False))
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DRAIN_LOCK})
+            if wait:
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DRAIN_LOCK})
+            elif not session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": DRAIN_LOCK}
+            ):
+                return None
         return list(session.scalars(statement))
 
     def _ensure_index(self, session: Session, es: ElasticsearchBackend) -> bool:

@@ -57,3 +57,32 @@ def test_four_indexers_draining_one_records_many_rows_write_each_document_once()
     finally:
         engine.dispose()
         drop()
+
+
+def test_a_background_drain_does_not_queue_behind_another_process():
+    """The web workers' indexers (``wait=False``) skip while another process holds the drain,
+    and take the rows once it is done; ``tongjie search worker`` and explicit drains wait."""
+    from sqlalchemy import text
+
+    from catalog.search.indexer import DRAIN_LOCK
+
+    url, drop = scratch_postgres_database(require_service("postgres"))
+    engine = make_engine(url)
+    try:
+        upgrade(url)
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        with factory() as session:
+            session.add(Record(title="后台索引"))
+            session.commit()
+        with factory() as other, factory() as session:
+            other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DRAIN_LOCK})
+            busy = Indexer().drain(session, wait=False)
+            assert busy.busy and busy.records == 0
+            assert session.scalar(select(func.count()).select_from(SearchOutbox)) == 1
+            other.rollback()  # the other drain is done
+            done = Indexer().drain(session, wait=False)
+            assert not done.busy and done.records == 1
+            assert session.scalar(select(func.count()).select_from(SearchDocument)) == 1
+    finally:
+        engine.dispose()
+        drop()
