@@ -1,6 +1,7 @@
 -- wrk script for scripts/bench/circulation.py: each thread (one connection) lends a copy to a
 -- reader, then takes it back, again and again, with copies of its own; 5% of the checkouts are
--- by collective cards with 320 loans each. Arguments: token, run number, copies, readers.
+-- by collective cards with 320 loans each. Arguments: token, run number, copies, readers, and
+-- optionally a pause in milliseconds after each answer (a paced run: an offered rate).
 local threads = {}
 
 function setup(thread)
@@ -10,7 +11,8 @@ end
 
 function init(args)
   token, run, copies, readers = args[1], tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
-  first = copies - 100000 + 1 + (run * 16 + tid) % 64 * 1500
+  pause = tonumber(args[5] or "0")
+  first = copies - 100000 + 1 + (run * 16 + tid) % 128 * 750  -- eight runs, none sharing copies
   n, phase, errors, barcode = 0, 0, 0, ""
   math.randomseed(tid * 7919 + run)
   headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
@@ -29,6 +31,10 @@ function request()
       '{"card":"' .. card .. '","barcode":"' .. barcode .. '"}')
   end
   return wrk.format("POST", "/api/v1/checkins", headers, '{"barcode":"' .. barcode .. '"}')
+end
+
+function delay()
+  return pause
 end
 
 function response(status, headers, body)

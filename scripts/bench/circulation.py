@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench/circulation.py [--postgres URL] [--copies N] [--patrons N]
         [--past-loans N] [--clients 16] [--seconds 60] [--workers 4] [--threads 1]
+        [--rates 100,150]
 
 A scratch PostgreSQL database gets the demo network's 58 points, ``--copies``
 copies on a fifth as many records, ``--patrons`` readers, 100,000 open loans,
@@ -9,7 +10,9 @@ copies on a fifth as many records, ``--patrons`` readers, 100,000 open loans,
 (each point one day a week), and a history of closed loans with two ledger rows
 each (checkout and check-in). The history is
 measured twice: with 100,000 past loans, then grown to ``--past-loans``, so the
-figures show whether a checkout slows down as history grows.
+figures show whether a checkout slows down as history grows. Then paced runs
+(``--rates``): each client pauses after an answer so that together they offer
+about that many transactions a second, to show the latency below saturation.
 
 ``wrk`` (Debian's package; installed when missing) drives ``--clients``
 connections, each lending a copy to a reader and taking it back, again and
@@ -257,21 +260,17 @@ def count_statements(url: str, card: str, barcode: str) -> dict[str, int]:
     return counts
 
 
-def measure(url: str, token: str, args: argparse.Namespace, label: str, offset: int) -> dict:
+def measure(url: str, token: str, args: argparse.Namespace, label: str, offset: int,
+            rate: float = 0) -> dict:  # fmt: skip
+    """A run flat out, or paced: each client pauses after an answer so that all of them
+    together offer about ``rate`` transactions a second (a little less as answers slow)."""
+    pause = str(round(args.clients * 1000 / rate)) if rate else "0"
     server, base = serve("wsgi:app", url, args.workers, args.threads)
     try:
-        wrk(
-            base,
-            "/api/v1/checkouts",
-            args.clients,
-            5,
-            token,
-            str(offset),
-            str(args.copies),
-            str(args.patrons),
-        )
+        wrk(base, "/api/v1/checkouts", args.clients, 5, token, str(offset), str(args.copies),
+            str(args.patrons), pause)  # fmt: skip
         result = wrk(base, "/api/v1/checkouts", args.clients, args.seconds, token,
-                     str(offset + 1), str(args.copies), str(args.patrons))  # fmt: skip
+                     str(offset + 1), str(args.copies), str(args.patrons), pause)  # fmt: skip
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait()
@@ -291,6 +290,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--rates",
+        default="100,150",
+        help="offered rates of the paced runs after the flat-out ones (0: none)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     args = parser.parse_args()
     if not args.postgres:
@@ -322,6 +326,9 @@ def main() -> None:
             add_history(session, FIRST_HISTORY, args.past_loans, args.copies, args.patrons)
             history = session.scalar(select(func.count()).select_from(text("loans")))
         large = measure(url, token, args, f"{args.past_loans:,} past loans", 2)
+        rates = [float(r) for r in args.rates.split(",") if float(r)]
+        paced = [measure(url, token, args, f"offered {rate:g}/s", 3 + i, rate)
+                 for i, rate in enumerate(rates)]  # fmt: skip
     finally:
         engine.dispose()
         if args.keep:
@@ -335,14 +342,14 @@ def main() -> None:
         "loans_in_table": history,
         "statements": statements,
         "ceiling": ceiling,
-        "runs": [small, large],
+        "runs": [small, large, *paced],
         "ratio_to_ceiling": round(large["requests_per_s"] / ceiling["requests_per_s"], 3),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "circulation.json").write_text(json.dumps(report, indent=2))
     print(f"\n{'run':<28}{'requests/s':>12}{'pairs/s':>10}{'p50 ms':>9}{'p95 ms':>9}"
           f"{'p99 ms':>9}{'errors':>8}")  # fmt: skip
-    for run in (ceiling | {"label": "trivial Flask endpoint"}, small, large):
+    for run in (ceiling | {"label": "trivial Flask endpoint"}, small, large, *paced):
         print(f"{run['label']:<28}{run['requests_per_s']:>12.0f}{run['requests_per_s'] / 2:>10.0f}"
               f"{run['p50_ms']:>9.1f}{run['p95_ms']:>9.1f}{run['p99_ms']:>9.1f}"
               f"{run['errors']:>8}")  # fmt: skip
