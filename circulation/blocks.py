@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
@@ -46,6 +47,21 @@ _COUNTS = select(
     .where(PatronBlock.patron_id == bindparam("patron_id"), PatronBlock.lifted_at.is_(None))
     .scalar_subquery(),
 ).where(Loan.patron_id == bindparam("patron_id"), Loan.returned_at.is_(None))
+
+
+def loan_count_columns(patron_id: Any) -> tuple[Any, Any, Any]:
+    """The three counts of ``loan_counts`` as columns correlated to ``patron_id``, for a query
+    that reads the patron anyway (a checkout): one round trip fewer. Needs ``today``."""
+    open_loans = (Loan.patron_id == patron_id, Loan.returned_at.is_(None))
+    return (
+        select(func.count(Loan.id)).where(*open_loans).scalar_subquery(),
+        select(func.count(Loan.id))
+        .where(*open_loans, Loan.due_date < bindparam("today"))
+        .scalar_subquery(),
+        select(func.count(PatronBlock.id))
+        .where(PatronBlock.patron_id == patron_id, PatronBlock.lifted_at.is_(None))
+        .scalar_subquery(),
+    )
 
 
 def loan_counts(session: Session, patron_id: int, today: dt.date) -> LoanCounts:

@@ -9,11 +9,13 @@ search through the outbox (catalog/search/outbox.py) after commit.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from catalog.records import Copy, CopyStatus, Record
-from circulation.blocks import block_reasons, loan_counts
+from circulation.blocks import LoanCounts, block_reasons, loan_count_columns
 from circulation.copy_status import restore_found
 from circulation.desk import Desk
 from circulation.errors import CirculationRefused, CopyNotFound, PatronBlocked, PatronNotFound
@@ -44,6 +46,10 @@ STATUS_ZH = {"withdrawn": "已剔旧注销", "in_processing": "加工中", "dama
 
 # The statements every checkout and check-in runs, built once (building them is not free).
 _PATRON_BY_CARD = select(Patron).where(Patron.card == bindparam("card"))
+# A checkout's patron with the counts its limits and blocks need, in one query.
+_PATRON_AND_COUNTS = select(Patron, *loan_count_columns(Patron.id)).where(
+    Patron.card == bindparam("card")
+)
 _COPY_BY_BARCODE = (
     select(Copy)
     .where(Copy.barcode == bindparam("barcode"))
@@ -80,6 +86,16 @@ def find_patron(session: Session, card: str) -> Patron:
     if patron is None:
         raise PatronNotFound(card)
     return patron
+
+
+def find_patron_and_counts(
+    session: Session, card: str, today: dt.date
+) -> tuple[Patron, LoanCounts]:
+    row = session.execute(_PATRON_AND_COUNTS, {"card": card, "today": today}).one_or_none()
+    if row is None:
+        raise PatronNotFound(card)
+    patron, open_loans, overdue, blocks = row
+    return patron, LoanCounts(int(open_loans), int(overdue), int(blocks))
 
 
 def find_copy(session: Session, barcode: str) -> Copy:
@@ -134,10 +150,9 @@ def checkout(
 ) -> CheckoutReceipt:
     """Lend a copy at the desk's point (CHECKOUT-1..11). Every refusal comes before any write."""
     tree = NetworkTree.load(session)
-    patron = find_patron(session, card)
+    patron, counts = find_patron_and_counts(session, card, desk.today)
     copy = find_copy(session, barcode)
     policy = resolve(tree, desk.point.id, patron.category, copy.item_type)
-    counts = loan_counts(session, patron.id, desk.today)
     reasons = block_reasons(session, patron, policy, desk.today, counts)
     if reasons:  # CHECKOUT-2
         raise PatronBlocked(reasons)
