@@ -4,7 +4,8 @@ Every circulation action needs the tree, each point's opening days and closed
 dates, and the circulation rules (流通规则). All of them change rarely, so they
 are read together and kept in memory per database: a transaction asks one
 small question first (how many points, rules and closed dates there are, and
-when each last changed) and reads them again only when the answer changed;
+when each last changed; an API call asks it inside its token's query) and
+reads them again only when the answer changed;
 within the transaction the answer is reused until something it covers is
 changed in the session. Every rule that asks "is P under Q?", "how near is P
 to Q?", "is P open that day?" or "which rule applies?" then answers from memory.
