@@ -14,7 +14,7 @@ from typing import Any, ClassVar, cast
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 from sqlalchemy.pool import NullPool
 
 NAMING_CONVENTION = {
@@ -43,6 +43,24 @@ class Timestamped:
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+_WAITING_KEYS: set[str] = set()
+
+
+def waits_for_commit(key: str) -> str:
+    """Declare a ``session.info`` key under which a transaction gathers rows for its commit
+    (ledger rows, daily counts, reindex requests). Whatever is still there when the
+    outermost transaction ends was rolled back, or the session closed: it is dropped."""
+    _WAITING_KEYS.add(key)
+    return key
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_waiting(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        for key in _WAITING_KEYS:
+            session.info.pop(key, None)
 
 
 def table_of(model: Any) -> Table:
@@ -112,7 +130,7 @@ def _ping_after_idle(engine: Engine) -> None:
             return
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
-        except Exception as exc:
-            raise DisconnectionError("a pooled connection was dropped by the server") from exc
+        except Exception:
+            alive = False
         if not alive:
             raise DisconnectionError("a pooled connection was dropped by the server")

@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, TextClause, bindparam, event, text
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session
 
-from catalog.db import Base, table_of, utcnow
+from catalog.db import Base, table_of, utcnow, waits_for_commit
 from catalog.search import outbox
 from circulation.figures.aggregates import (
     counts_params,
@@ -29,7 +29,7 @@ from circulation.figures.aggregates import (
 
 LEDGER_COLUMNS = ("occurred_at", "event", "point_id", "actor", "copy_id", "patron_id",
                   "copy_home_point_id", "patron_home_point_id", "details")  # fmt: skip
-_ROWS = "tongjie.ledger_pending"  # session.info: ledger rows waiting for the commit
+_ROWS = waits_for_commit("tongjie.ledger_pending")  # ledger rows for the commit
 _READ_FIRST = {"circulation_ledger", "circulation_daily", "search_outbox"}
 _STATEMENTS: dict[tuple[int, int, int], TextClause] = {}
 
@@ -109,10 +109,3 @@ def _write_before_reading(state: ORMExecuteState) -> None:
         getattr(m.local_table, "name", None) in _READ_FIRST for m in state.all_mappers
     ):
         write_pending(session)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_rows(session: Session, transaction: SessionTransaction) -> None:
-    """Still waiting when the outermost transaction ends: it was rolled back."""
-    if transaction.parent is None:
-        session.info.pop(_ROWS, None)

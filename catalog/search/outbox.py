@@ -12,10 +12,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, event, false, func, select
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from catalog.bulk import insert_rows
-from catalog.db import Base, table_of, utcnow
+from catalog.db import Base, table_of, utcnow, waits_for_commit
 from catalog.records import Copy, Record
 
 # Set in ``session.info`` when a transaction queued something, so that the web
@@ -71,7 +71,7 @@ def _enqueue_after_flush(session: Session, _context: Any) -> None:
 
 
 _FEW = 100  # below this, the ids wait for the commit; above, the bulk path now (COPY on PostgreSQL)
-_WAITING = "tongjie.outbox_waiting"  # session.info: ids to queue when the transaction commits
+_WAITING = waits_for_commit("tongjie.outbox_waiting")  # ids to queue at the commit
 
 
 def enqueue(session: Session, record_ids: list[int]) -> None:
@@ -119,13 +119,6 @@ def _write_before_reading(state: ORMExecuteState) -> None:
         m.class_ is SearchOutbox for m in state.all_mappers
     ):
         write_waiting(state.session)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_waiting(session: Session, transaction: SessionTransaction) -> None:
-    """Still waiting when the outermost transaction ends: it was rolled back."""
-    if transaction.parent is None:
-        session.info.pop(_WAITING, None)
 
 
 def index_lag(session: Session) -> dict[str, Any]:

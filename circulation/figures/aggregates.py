@@ -29,10 +29,9 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from catalog.db import Base
+from catalog.db import Base, waits_for_commit
 from circulation.desk import NETWORK_TIMEZONE, local_date
 
 COUNTED = ("checkout", "renew", "checkin")
@@ -59,7 +58,7 @@ _KEY = ("day", "event", "dimension", "point_id")
 
 _ROW = "(:day{i}, :event{i}, :dimension{i}, :point{i}, :n{i})"
 _UPSERTS: dict[int, TextClause] = {}
-_PENDING = "tongjie.daily_counts"  # session.info key: counts waiting for the commit
+_PENDING = waits_for_commit("tongjie.daily_counts")  # counts for the commit
 
 
 def _upsert(rows: int) -> TextClause:
@@ -129,14 +128,6 @@ def upsert_sql(rows: int) -> str:
 def write_counts(session: Session, counts: list[tuple[tuple[dt.date, str, str, int], int]]) -> None:
     if counts:
         session.connection().execute(_upsert(len(counts)), counts_params(counts))
-
-
-@sa_event.listens_for(Session, "after_transaction_end")
-def _drop_counts(session: Session, transaction: SessionTransaction) -> None:
-    """Whatever is still waiting when the outermost transaction ends was rolled back (or the
-    session closed): it never happened."""
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
 
 
 def rebuild(session: Session) -> int:
