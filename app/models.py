@@ -7,7 +7,7 @@ from catalog.db import Base
 from catalog.network import ClosedDay, ServicePoint
 from catalog.records import Copy, ImportBatch, Record, RecordSource
 from catalog.search.outbox import SearchOutbox
-from catalog.search.store import SearchDocument, SearchWord
+from catalog.search.store import SearchDocument, SearchSequence, SearchWord
 from circulation.figures.aggregates import CirculationDay
 from circulation.ledger import LedgerEntry
 from circulation.models import (
@@ -47,6 +47,7 @@ __all__ = [
     "RotationCopy",
     "SearchDocument",
     "SearchOutbox",
+    "SearchSequence",
     "SearchWord",
     "ServicePoint",
     "Sip2Terminal",

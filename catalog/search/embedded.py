@@ -10,9 +10,12 @@ the Elasticsearch backend computes it.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
+from itertools import combinations
+from math import comb
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
@@ -20,23 +23,19 @@ from sqlalchemy.orm import Session
 
 from catalog.bulk import insert_rows
 from catalog.search.backends import Hit, SearchRequest, SearchResult, facets_from_counts
+from catalog.search.columns import Values, columns_for
 from catalog.search.document import Document
 from catalog.search.query import Clause, Query
+from catalog.search.ranking import Members, best_scores
 from catalog.search.store import SearchDocument, SearchWord
 
-# The orders, in SQL (PostgreSQL) and as Python sort keys over (id, score,
-# title_length, held, year, sort_title) rows (SQLite); Elasticsearch has the same.
+# The orders in SQL (PostgreSQL); _ORDER_BY below has them for SQLite, and
+# Elasticsearch the same.
 _ORDER = {
     "relevance": "score DESC, d.title_length, d.held DESC, d.record_id",
     "year": "d.year DESC NULLS LAST, score DESC, d.record_id",
     "year_asc": "d.year ASC NULLS LAST, score DESC, d.record_id",
     "title": 'd.sort_title COLLATE "C", d.record_id',
-}
-_SORT_KEYS: dict[str, Callable[[Any], Any]] = {
-    "relevance": lambda r: (-r[1], r[2], -r[3], r[0]),
-    "year": lambda r: (r[4] is None, -(r[4] or 0), -r[1], r[0]),
-    "year_asc": lambda r: (r[4] is None, r[4] or 0, -r[1], r[0]),
-    "title": lambda r: (r[5], r[0]),
 }
 
 
@@ -79,9 +78,11 @@ class EmbeddedBackend:
                 [dict(zip(names, row, strict=True)) for row in rows],
             )
         else:
+            last = self.session.execute(_NUMBER, {"n": len(rows)}).scalar_one() - len(rows)
             columns = ("record_id", "tokens", "sort_title", "year", "held", "title_length",
-                       "facets", "display")  # fmt: skip
-            insert_rows(self.session, SearchDocument, columns, rows)
+                       "facets", "display", "seq")  # fmt: skip
+            numbered = [(*row, last + n) for n, row in enumerate(rows, start=1)]
+            insert_rows(self.session, SearchDocument, columns, numbered)
         self._add_words(documents)
 
     def _add_words(self, documents: list[Document]) -> None:
@@ -111,33 +112,22 @@ class EmbeddedBackend:
         return self._search_sqlite(request)
 
     def _search_sqlite(self, request: SearchRequest) -> SearchResult:
-        """Every hit with its sort values and facets in one pass, then sorted and counted here.
-
-        On a catalogue the size SQLite serves, that is cheaper than asking
-        SQLite three times (page, total, facets) to match the same terms.
-        """
-        params: dict[str, Any] = {}
-        hits_sql = _sqlite_hits(request.query, params)
-        sql = (
-            f"SELECT h.id, h.score, d.title_length, d.held, d.year, d.sort_title, d.facets "
-            f"FROM ({hits_sql}) h JOIN search_documents d ON d.record_id = h.id"
-        )
-        rows = self._fetch(sql, params)
-        rows.sort(key=_SORT_KEYS.get(request.sort, _SORT_KEYS["relevance"]))
-        page = rows[request.offset : request.offset + request.size]
-        counts = Counter(" ".join(row[6] for row in rows).split())
-        wanted = select(SearchDocument.record_id, SearchDocument.display).where(
-            SearchDocument.record_id.in_([row[0] for row in page])
-        )
-        displays = {record_id: display for record_id, display in self.session.execute(wanted)}
-        hits = [Hit(row[0], float(row[1]), _json(displays.get(row[0]))) for row in page]
-        return SearchResult(len(rows), hits, facets_from_counts(dict(counts)))
-
-    def _fetch(self, sql: str, params: dict[str, Any]) -> list[Any]:
-        """Rows straight from the driver: thousands of hits, and no use for Row objects."""
+        """The hits as one set, their facets from the process's copy of the values, and exact
+        scores only for the hits that can be on the page (catalog/search/ranking.py)."""
+        query = request.query
         driver = self.session.connection().connection.driver_connection
         assert driver is not None
-        return list(driver.execute(sql, params).fetchall())
+        found, members = _sqlite_hit_ids(driver, query)
+        columns = columns_for(self.session.get_bind().engine).refresh(driver)
+        hits = found & columns.values.keys()  # all of them: the values are read after the hits
+        counts = columns.facet_counts(hits)
+        page, scores = _sqlite_page(driver, request, hits, members, columns.values)
+        wanted = select(SearchDocument.record_id, SearchDocument.display).where(
+            SearchDocument.record_id.in_(page)
+        )
+        displays = {record_id: display for record_id, display in self.session.execute(wanted)}
+        result = [Hit(d, float(scores.get(d, 0)), _json(displays.get(d))) for d in page]
+        return SearchResult(len(hits), result, facets_from_counts(counts))
 
     def _search_postgres(self, request: SearchRequest) -> SearchResult:
         params: dict[str, Any] = {}
@@ -213,51 +203,101 @@ def _fts(groups: Iterable[Iterable[str]]) -> str:
     return _expression(groups, '"', " OR ", " AND ")
 
 
-def _sqlite_hits(query: Query, params: dict[str, Any]) -> str:
-    terms: list[str] = []
-    for i, term in enumerate(query.terms):
-        parts = []
-        for j, alt in enumerate(term.alternatives):
-            params[f"m{i}_{j}"] = _fts(alt.groups)
-            parts.append(
-                f"SELECT rowid AS id, {alt.weight} AS w FROM search_fts "
-                f"WHERE search_fts MATCH :m{i}_{j}"
-            )
-        terms.append(f"SELECT id, max(w) AS w FROM ({' UNION ALL '.join(parts)}) GROUP BY id")
-    if len(terms) == 1:
-        sql = terms[0]
-    elif terms:
-        params["minimum"] = query.minimum or len(terms)
-        sql = (
-            f"SELECT id, sum(w) AS w FROM ({' UNION ALL '.join(terms)}) "
-            f"GROUP BY id HAVING count(*) >= :minimum"
-        )
-    else:
-        sql = "SELECT rowid AS id, 0 AS w FROM search_fts WHERE search_fts MATCH :filters"
-    out = f"SELECT t.id AS id, t.w{{bonus}} AS score FROM ({sql}) t"
-    if query.filters:
-        params["filters"] = _fts((t,) for t in query.filters)
-        if terms:
-            out += (
-                " JOIN (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :filters) f"
-                " ON f.id = t.id"
-            )
-    bonus = _sqlite_bonus(query.bonuses, params)
-    if bonus:
-        out += f" LEFT JOIN ({bonus}) b ON b.id = t.id"
-    return out.format(bonus=" + coalesce(b.w, 0)" if bonus else "")
+# The next numbers for written documents (catalog/search/columns.py reads what changed).
+_NUMBER = text(
+    "INSERT INTO search_sequence (id, last) VALUES (1, :n) "
+    "ON CONFLICT (id) DO UPDATE SET last = last + :n RETURNING last"
+)
+_MATCH = "SELECT rowid FROM search_fts WHERE search_fts MATCH ?"
+_TOKENS = (
+    "SELECT record_id, tokens FROM search_documents "
+    "WHERE record_id IN (SELECT value FROM json_each(?))"
+)
+MAX_COMBINATIONS = 10  # "k of n terms" as one expression up to this many ways of choosing k
 
 
-def _sqlite_bonus(bonuses: list[Clause], params: dict[str, Any]) -> str | None:
-    if not bonuses:
-        return None
-    parts = []
-    for k, bonus in enumerate(bonuses):
-        params[f"b{k}"] = _fts(bonus.groups)
-        parts.append(
-            f"SELECT rowid AS id, {bonus.weight} AS w FROM search_fts WHERE search_fts MATCH :b{k}"
-        )
-    return f"SELECT id, sum(w) AS w FROM ({' UNION ALL '.join(parts)}) GROUP BY id"
+def _sqlite_hit_ids(driver: Any, query: Query) -> tuple[set[int], Members]:
+    """Every hit, and where a hit need not match every term, per term the hits matching it.
+
+    A query that needs all its terms is one FTS5 expression: any alternative
+    of each term, and the filters. One that needs k of its n terms is one
+    expression per way of choosing k (a hit matches the terms of the ways it
+    is found by), or for a long query one per term, counted here.
+    """
+    terms = ["(" + " OR ".join(f"({_fts(a.groups)})" for a in t.alternatives) + ")"
+             for t in query.terms]  # fmt: skip
+    filters = _fts((t,) for t in query.filters)
+
+    def ids(expression: str) -> Iterable[int]:
+        if filters:
+            expression = f"({expression}) AND {filters}" if expression else filters
+        return (row[0] for row in driver.execute(_MATCH, (expression,)))
+
+    minimum = query.minimum or len(terms)
+    if minimum >= len(terms):
+        return set(ids(" AND ".join(terms))), None
+    members: list[set[int]] = [set() for _ in terms]
+    if comb(len(terms), minimum) <= MAX_COMBINATIONS:
+        for chosen in combinations(range(len(terms)), minimum):
+            found = set(ids(" AND ".join(terms[i] for i in chosen)))
+            for i in chosen:
+                members[i] |= found
+        return set().union(*members), members
+    counts: Counter[int] = Counter()
+    for i, term in enumerate(terms):
+        members[i] = set(ids(term))
+        counts.update(members[i])
+    hits = {d for d, n in counts.items() if n >= minimum}
+    return hits, [m & hits for m in members]
+
+
+def _sqlite_page(
+    driver: Any, request: SearchRequest, hits: set[int], members: Members,
+    values: dict[int, Values],
+) -> tuple[list[int], dict[int, int]]:  # fmt: skip
+    """The page's record ids in order, and the exact scores it was ordered by.
+
+    By relevance, only the hits that can reach the page are scored. By year,
+    the hits whose year reaches the page's last year are scored (the score
+    breaks ties within a year); by title, the page's hits only.
+    """
+    query = request.query
+    filters = _fts((t,) for t in query.filters)
+
+    def matching(clause: Clause) -> Iterable[int]:
+        expression = _fts(clause.groups)
+        if filters:
+            expression = f"({expression}) AND {filters}"
+        return (row[0] for row in driver.execute(_MATCH, (expression,)))
+
+    def tokens(ids: list[int]) -> dict[int, str]:
+        return {d: f" {text} " for d, text in driver.execute(_TOKENS, (json.dumps(ids),))}
+
+    places = request.offset + request.size
+    if request.sort in _FIRST_BY and hits:
+        first_by = _FIRST_BY[request.sort](values)
+        boundary = first_by(heapq.nsmallest(places, hits, key=first_by)[-1])
+        hits = {d for d in hits if first_by(d) <= boundary}
+        places = len(hits)
+    scores = best_scores(query.terms, query.bonuses, hits, places, matching, tokens, members)
+    order = _ORDER_BY.get(request.sort, _ORDER_BY["relevance"])(values, scores)
+    page = heapq.nsmallest(request.offset + request.size, scores, key=order)
+    return page[request.offset :], scores
+
+
+# The orders as sort keys over record ids (PostgreSQL's are _ORDER, Elasticsearch has
+# the same): what decides before any score is known (year, title), and the whole order.
+_FIRST_BY: dict[str, Callable[[dict[int, Values]], Callable[[int], Any]]] = {
+    "year": lambda v: lambda d: (v[d].year is None, -(v[d].year or 0)),
+    "year_asc": lambda v: lambda d: (v[d].year is None, v[d].year or 0),
+    "title": lambda v: lambda d: (v[d].sort_title, d),
+}
+_ORDER_BY: dict[str, Callable[[dict[int, Values], dict[int, int]], Callable[[int], Any]]] = {
+    "relevance": lambda v, s: lambda d: (-s[d], v[d].title_length, -v[d].held, d),
+    "year": lambda v, s: lambda d: (v[d].year is None, -(v[d].year or 0), -s[d], d),
+    "year_asc": lambda v, s: lambda d: (v[d].year is None, v[d].year or 0, -s[d], d),
+    "title": lambda v, s: lambda d: (v[d].sort_title, d),
+}
 
 
 # ----------------------------------------------------------- PostgreSQL text search

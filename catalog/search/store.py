@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, BigInteger, String, Text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,8 +34,20 @@ class SearchDocument(Base):
     title_length: Mapped[int] = mapped_column(default=0)
     facets: Mapped[str] = mapped_column(Text, default="")  # pt:QX01 cc:I ln:chi ...
     display: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Numbered as written, from search_sequence (SQLite): what each process's copy
+    # of the values reads again (catalog/search/columns.py). PostgreSQL leaves it empty.
+    seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # Last: SQLite reads a row's columns in order, and the tokens run to kilobytes.
     tokens: Mapped[Any] = mapped_column(TOKENS_TYPE)
+
+
+class SearchSequence(Base):
+    """The last number given to a written search document (one row; never goes down)."""
+
+    __tablename__ = "search_sequence"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class SearchWord(Base):
