@@ -15,7 +15,6 @@ from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
-from sqlalchemy.pool import NullPool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -83,11 +82,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     SQLite: foreign keys on, WAL so that the OPAC can read while a counter
     writes (with synchronous=NORMAL, WAL's safe setting: a power cut can lose
     the last commits but never corrupts the file), and a busy timeout instead
-    of an immediate "database is locked".
+    of an immediate "database is locked". Connections to a file stay in
+    SQLAlchemy's pool (its default there): a new one reads the schema again
+    and starts with an empty page cache, 1.5 ms of every search.
     """
     url = normalise_database_url(url)
     if url.startswith("sqlite"):
-        kwargs.setdefault("poolclass", NullPool)
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")

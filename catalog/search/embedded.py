@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from catalog.bulk import insert_rows
 from catalog.search.backends import Hit, SearchRequest, SearchResult, facets_from_counts
-from catalog.search.columns import Values, columns_for
+from catalog.search.columns import Columns, Values, columns_for
 from catalog.search.document import Document
 from catalog.search.query import Clause, Query
 from catalog.search.ranking import Members, best_scores
@@ -121,7 +121,7 @@ class EmbeddedBackend:
         columns = columns_for(self.session.get_bind().engine).refresh(driver)
         hits = found & columns.values.keys()  # all of them: the values are read after the hits
         counts = columns.facet_counts(hits)
-        page, scores = _sqlite_page(driver, request, hits, members, columns.values)
+        page, scores = _sqlite_page(driver, request, hits, members, columns)
         wanted = select(SearchDocument.record_id, SearchDocument.display).where(
             SearchDocument.record_id.in_(page)
         )
@@ -228,47 +228,46 @@ def _sqlite_hit_ids(driver: Any, query: Query) -> tuple[set[int], Members]:
              for t in query.terms]  # fmt: skip
     filters = _fts((t,) for t in query.filters)
 
-    def ids(expression: str) -> Iterable[int]:
+    def ids(expression: str) -> set[int]:
         if filters:
             expression = f"({expression}) AND {filters}" if expression else filters
-        return (row[0] for row in driver.execute(_MATCH, (expression,)))
+        return {row[0] for row in driver.execute(_MATCH, (expression,))}
 
     minimum = query.minimum or len(terms)
     if minimum >= len(terms):
-        return set(ids(" AND ".join(terms))), None
+        return ids(" AND ".join(terms)), None
     members: list[set[int]] = [set() for _ in terms]
     if comb(len(terms), minimum) <= MAX_COMBINATIONS:
         for chosen in combinations(range(len(terms)), minimum):
-            found = set(ids(" AND ".join(terms[i] for i in chosen)))
+            found = ids(" AND ".join(terms[i] for i in chosen))
             for i in chosen:
                 members[i] |= found
         return set().union(*members), members
     counts: Counter[int] = Counter()
     for i, term in enumerate(terms):
-        members[i] = set(ids(term))
+        members[i] = ids(term)
         counts.update(members[i])
     hits = {d for d, n in counts.items() if n >= minimum}
     return hits, [m & hits for m in members]
 
 
 def _sqlite_page(
-    driver: Any, request: SearchRequest, hits: set[int], members: Members,
-    values: dict[int, Values],
-) -> tuple[list[int], dict[int, int]]:  # fmt: skip
+    driver: Any, request: SearchRequest, hits: set[int], members: Members, columns: Columns
+) -> tuple[list[int], dict[int, int]]:
     """The page's record ids in order, and the exact scores it was ordered by.
 
     By relevance, only the hits that can reach the page are scored. By year,
     the hits whose year reaches the page's last year are scored (the score
     breaks ties within a year); by title, the page's hits only.
     """
-    query = request.query
+    query, values, ties = request.query, columns.values, columns.ties
     filters = _fts((t,) for t in query.filters)
 
-    def matching(clause: Clause) -> Iterable[int]:
+    def matching(clause: Clause) -> set[int]:
         expression = _fts(clause.groups)
         if filters:
             expression = f"({expression}) AND {filters}"
-        return (row[0] for row in driver.execute(_MATCH, (expression,)))
+        return {row[0] for row in driver.execute(_MATCH, (expression,))}
 
     def tokens(ids: list[int]) -> dict[int, str]:
         return {d: f" {text} " for d, text in driver.execute(_TOKENS, (json.dumps(ids),))}
@@ -280,20 +279,41 @@ def _sqlite_page(
         hits = {d for d in hits if first_by(d) <= boundary}
         places = len(hits)
     scores = best_scores(query.terms, query.bonuses, hits, places, matching, tokens, members)
-    order = _ORDER_BY.get(request.sort, _ORDER_BY["relevance"])(values, scores)
-    page = heapq.nsmallest(request.offset + request.size, scores, key=order)
+    wanted = request.offset + request.size
+    if request.sort in _ORDER_BY:
+        page = heapq.nsmallest(wanted, scores, key=_ORDER_BY[request.sort](values, scores))
+    else:
+        page = _best_first(scores, ties, wanted)
     return page[request.offset :], scores
 
 
-# The orders as sort keys over record ids (PostgreSQL's are _ORDER, Elasticsearch has
-# the same): what decides before any score is known (year, title), and the whole order.
+def _best_first(scores: dict[int, int], ties: dict[int, int], wanted: int) -> list[int]:
+    """The ``wanted`` best by relevance: score groups best first, each in tie-break order.
+
+    The tie-break (shorter title, more copies held, record id) is one number
+    per record, so ordering ten thousand equal scores needs no Python key.
+    """
+    by_score: dict[int, list[int]] = {}
+    for d, score in scores.items():
+        by_score.setdefault(score, []).append(d)
+    page: list[int] = []
+    for score in sorted(by_score, reverse=True):
+        group, room = by_score[score], wanted - len(page)
+        if len(group) > room:  # the tie number ends with the record id
+            page += [t & 0xFFFFFFFF for t in heapq.nsmallest(room, map(ties.__getitem__, group))]
+            break
+        page += sorted(group, key=ties.__getitem__)
+    return page
+
+
+# The other orders as sort keys over record ids (PostgreSQL's are _ORDER, Elasticsearch
+# has the same): what decides before any score is known, and the whole order.
 _FIRST_BY: dict[str, Callable[[dict[int, Values]], Callable[[int], Any]]] = {
     "year": lambda v: lambda d: (v[d].year is None, -(v[d].year or 0)),
     "year_asc": lambda v: lambda d: (v[d].year is None, v[d].year or 0),
     "title": lambda v: lambda d: (v[d].sort_title, d),
 }
 _ORDER_BY: dict[str, Callable[[dict[int, Values], dict[int, int]], Callable[[int], Any]]] = {
-    "relevance": lambda v, s: lambda d: (-s[d], v[d].title_length, -v[d].held, d),
     "year": lambda v, s: lambda d: (v[d].year is None, -(v[d].year or 0), -s[d], d),
     "year_asc": lambda v, s: lambda d: (v[d].year is None, v[d].year or 0, -s[d], d),
     "title": lambda v, s: lambda d: (v[d].sort_title, d),

@@ -23,13 +23,13 @@ exactly the one scoring every hit would give.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from catalog.search.query import Clause, Term
 
 LOOKUP_LIMIT = 500  # hits looked up in their tokens at most, instead of reading on
 
-Matching = Callable[[Clause], Iterable[int]]  # the documents that satisfy a clause
+Matching = Callable[[Clause], set[int]]  # the documents that satisfy a clause
 Members = Sequence[set[int]] | None  # per term, the hits that match it at all
 Tokens = Callable[[list[int]], dict[int, str]]  # the documents' tokens, " a b c "
 
@@ -58,9 +58,8 @@ def best_scores(
     """
     floor: dict[int, int] = {}
     for bonus in bonuses:
-        for d in matching(bonus):
-            if d in hits:
-                floor[d] = floor.get(d, 0) + bonus.weight
+        for d in matching(bonus).intersection(hits):
+            floor[d] = floor.get(d, 0) + bonus.weight
     reader = _Reader(terms, hits, floor, matching, members)
     while reader.read_next():
         settled = _settle(reader, places, tokens, lookup_limit)
@@ -98,11 +97,12 @@ class _Reader:
             return False
         alternative = self.terms[i].alternatives[self.next[i]]
         self.next[i] += 1
-        found, floor, hits, weight = self.found[i], self.floor, self.hits, alternative.weight
-        for d in self.matching(alternative):
-            if d in hits and d not in found:
-                found.add(d)
-                floor[d] = floor.get(d, 0) + weight
+        new = self.matching(alternative) - self.found[i]
+        new.intersection_update(self.hits)
+        self.found[i] |= new
+        floor, weight = self.floor, alternative.weight
+        for d in new:
+            floor[d] = floor.get(d, 0) + weight
         return True
 
     def open_terms(self, d: int) -> list[int]:

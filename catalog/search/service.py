@@ -132,7 +132,12 @@ def availability(
     """
     if not record_ids:
         return {}
-    points = {p.id: p for p in session.scalars(select(ServicePoint))}
+    points = {
+        p.id: p
+        for p in session.execute(
+            select(ServicePoint.id, ServicePoint.code, ServicePoint.name, ServicePoint.kind)
+        )
+    }
     per: dict[int, dict[int, dict[str, Any]]] = {rid: {} for rid in record_ids}
 
     def entry(record_id: int, point_id: int) -> dict[str, Any]:

@@ -74,8 +74,8 @@ def test_rank_1_best_scores_gives_the_brute_force_page_on_random_clauses():
                    for t in query.terms]  # fmt: skip
         places = rng.choice([1, 3, 10, 50])
 
-        def matching(clause: Clause, docs: dict[int, str] = documents) -> list[int]:
-            return [d for d, t in docs.items() if satisfies(t, clause)]
+        def matching(clause: Clause, docs: dict[int, str] = documents) -> set[int]:
+            return {d for d, t in docs.items() if satisfies(t, clause)}
 
         def tokens(ids: list[int], docs: dict[int, str] = documents) -> dict[int, str]:
             return {d: docs[d] for d in ids}
@@ -100,9 +100,9 @@ def test_rank_2_reading_stops_once_the_page_is_decided():
     documents = {d: " rare common " if d <= 20 else " common " for d in range(1, 1001)}
     read = []
 
-    def matching(clause: Clause) -> list[int]:
+    def matching(clause: Clause) -> set[int]:
         read.append(clause)
-        return [d for d, t in documents.items() if satisfies(t, clause)]
+        return {d for d, t in documents.items() if satisfies(t, clause)}
 
     scores = best_scores([Term("x", (best, common))], [], set(documents), 20, matching,
                          lambda ids: {d: documents[d] for d in ids})  # fmt: skip

@@ -181,6 +181,19 @@ def test_suggest_bad_input(client, catalogue):
     assert client.get("/api/v1/suggest?q=a&size=0").status_code == 422
 
 
+@pytest.mark.parametrize("q", ["红楼梦", "hlm", "python", "水稻", "I2", "zzzz"])
+def test_the_response_is_exactly_what_its_schema_documents(client, catalogue, q):
+    """The view keeps the schema's fields itself (app.api.search.dumped), without marshmallow:
+    dumping its answer through SearchResponseSchema changes nothing."""
+    from app.api.search import SearchResponseSchema
+
+    body = client.get("/api/v1/search", query_string={"q": q, "size": 3}).json
+    assert SearchResponseSchema().dump(body) == body
+    assert set(body) == set(SearchResponseSchema().fields)
+    for hit in body["hits"]:
+        assert {"id", "title", "highlight", "held", "on_shelf", "availability"} <= set(hit)
+
+
 def test_search_is_in_the_openapi_document(client):
     spec = client.get("/api/v1/openapi.json").json
     assert {"/api/v1/search", "/api/v1/suggest"} <= set(spec["paths"])
