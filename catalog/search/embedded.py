@@ -119,7 +119,7 @@ class EmbeddedBackend:
         assert driver is not None
         found, members = _sqlite_hit_ids(driver, query)
         columns = columns_for(self.session.get_bind().engine).refresh(driver)
-        hits = found & columns.values.keys()  # all of them: the values are read after the hits
+        hits = columns.known(found)
         counts = columns.facet_counts(hits)
         page, scores = _sqlite_page(driver, request, hits, members, columns)
         wanted = select(SearchDocument.record_id, SearchDocument.display).where(
