@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import combinations
 from math import comb
 from typing import Any
@@ -224,7 +224,7 @@ def _sqlite_hit_ids(driver: Any, query: Query) -> tuple[set[int], Members]:
     expression per way of choosing k (a hit matches the terms of the ways it
     is found by), or for a long query one per term, counted here.
     """
-    terms = ["(" + " OR ".join(f"({_fts(a.groups)})" for a in t.alternatives) + ")"
+    terms = ["(" + " OR ".join(f"({_fts(a.groups)})" for a in _widest(t.alternatives)) + ")"
              for t in query.terms]  # fmt: skip
     filters = _fts((t,) for t in query.filters)
 
@@ -249,6 +249,26 @@ def _sqlite_hit_ids(driver: Any, query: Query) -> tuple[set[int], Members]:
         counts.update(members[i])
     hits = {d for d, n in counts.items() if n >= minimum}
     return hits, [m & hits for m in members]
+
+
+def _widest(alternatives: Sequence[Clause]) -> list[Clause]:
+    """The alternatives that no other one covers: they find the same records, in a shorter
+    expression. (tp:zhong tp:guo) is covered by (tp:zhong|ta:zhong) (tp:guo|ta:guo).
+
+    Only alternatives over the same field are compared (a token's first letter
+    is its field): one over another field never covers it.
+    """
+    clauses = [[set(g) for g in a.groups] for a in alternatives]
+    field = [a.groups[0][0][:1] if a.groups and a.groups[0] else "" for a in alternatives]
+
+    def covers(j: int, i: int) -> bool:  # every record alternative i finds, j finds
+        return all(any(gi <= gj for gi in clauses[i]) for gj in clauses[j])
+
+    return [
+        alternative for i, alternative in enumerate(alternatives)
+        if not any(j != i and field[j] == field[i] and covers(j, i)
+                   and (j < i or not covers(i, j)) for j in range(len(alternatives)))
+    ]  # fmt: skip
 
 
 def _sqlite_page(

@@ -235,3 +235,27 @@ def test_rank_4_facets_follow_writes_made_by_another_connection(migrated_databas
     finally:
         reader.dispose()
         writer.dispose()
+
+
+def test_rank_5_hits_are_found_by_the_alternatives_no_other_covers():
+    """Dropping covered alternatives from the hit expression keeps every record it found."""
+    from catalog.search.embedded import _widest
+
+    term = parse("zhongguo").terms[0]
+    kept = _widest(term.alternatives)
+    assert len(kept) < len(term.alternatives)
+    strict = Clause((("tp:zhong",), ("tp:guo",)), 70)
+    loose = Clause((("tp:zhong", "ta:zhong"), ("tp:guo", "ta:guo")), 50)
+    assert _widest([strict, loose]) == [loose]
+    assert _widest([loose, loose]) == [loose]
+    other_field = Clause((("np:zhong",), ("np:guo",)), 56)
+    assert _widest([strict, other_field]) == [strict, other_field]
+    rng = random.Random(7)
+    for _ in range(300):
+        query, documents = _random_case(rng)
+        for t in query.terms:
+            widest = _widest(t.alternatives)
+            for text_ in documents.values():
+                assert any(satisfies(text_, a) for a in t.alternatives) == any(
+                    satisfies(text_, a) for a in widest
+                )
