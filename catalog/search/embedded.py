@@ -313,11 +313,12 @@ def _best_first(scores: dict[int, int], ties: dict[int, int], wanted: int) -> li
     The tie-break (shorter title, more copies held, record id) is one number
     per record, so ordering ten thousand equal scores needs no Python key.
     """
-    by_score: dict[int, list[int]] = {}
-    for d, score in scores.items():
+    distinct = sorted(set(scores.values()), reverse=True)
+    by_score: dict[int, list[int]] = {distinct[0]: list(scores)} if len(distinct) == 1 else {}
+    for d, score in scores.items() if len(distinct) > 1 else ():
         by_score.setdefault(score, []).append(d)
     page: list[int] = []
-    for score in sorted(by_score, reverse=True):
+    for score in distinct:
         group, room = by_score[score], wanted - len(page)
         if len(group) > room:  # the tie number ends with the record id
             page += [t & 0xFFFFFFFF for t in heapq.nsmallest(room, map(ties.__getitem__, group))]

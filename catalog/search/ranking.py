@@ -101,8 +101,10 @@ class _Reader:
         new.intersection_update(self.hits)
         self.found[i] |= new
         floor, weight = self.floor, alternative.weight
-        for d in new:
-            floor[d] = floor.get(d, 0) + weight
+        again = new & floor.keys()  # hits with a floor already (other terms, bonuses)
+        for d in again:
+            floor[d] += weight
+        floor.update(dict.fromkeys(new - again, weight))
         return True
 
     def open_terms(self, d: int) -> list[int]:
@@ -157,4 +159,6 @@ def _settle(
         for d, own in tokens(unsure).items():
             reader.look_up(d, own)
         last = heapq.nlargest(places, floor.values())[-1] if len(floor) >= places else 0
+    if min(floor.values(), default=last) >= last:
+        return floor  # every hit found can be on the page (ten thousand equal scores)
     return {d: v for d, v in floor.items() if v >= last}
