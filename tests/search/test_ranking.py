@@ -20,6 +20,7 @@ from app.db import get_session
 from app.migrate import upgrade
 from catalog.db import make_engine
 from catalog.search.backends import SORTS, SearchRequest, facets_from_counts
+from catalog.search.columns import BITMAPS_FROM
 from catalog.search.document import Document
 from catalog.search.embedded import EmbeddedBackend
 from catalog.search.query import Clause, Query, Term, parse
@@ -230,8 +231,17 @@ def test_rank_4_facets_follow_writes_made_by_another_connection(migrated_databas
         assert points() == {"B": 2}
         with writer.begin() as connection:
             connection.execute(text("DELETE FROM search_documents"))
-        write([_document(5, "水稻", {"pt:C"})])  # numbered from 1 again: below the copy's last
+        write([_document(5, "水稻", {"pt:C"})])
         assert points() == {"C": 1}
+        # As many hits as make the copy count by bitmaps, then some of them changed.
+        many = BITMAPS_FROM + 100
+        write([_document(d, "水稻", {"pt:C" if d % 3 else "pt:D"}) for d in range(10, 10 + many)])
+        expected = Counter("C" if d % 3 else "D" for d in range(10, 10 + many))
+        assert points() == {"C": expected["C"] + 1, "D": expected["D"]}
+        write([_document(d, "水稻", {"pt:E"}) for d in range(10, 20)], deleted=(5,))
+        changed = Counter("C" if d % 3 else "D" for d in range(10, 20))
+        assert points() == {"C": expected["C"] - changed["C"], "D": expected["D"] - changed["D"],
+                            "E": 10}  # fmt: skip
     finally:
         reader.dispose()
         writer.dispose()
