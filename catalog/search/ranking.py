@@ -122,9 +122,11 @@ class _Reader:
             if ceiling:
                 pending = self.floor.keys() - self.found[i]
                 waiting.append((ceiling, pending & self.members[i] if self.members else pending))
+        floor, reach = self.floor, last - sum(c for c, _ in waiting)
         unsure = []
         for d in set().union(*(pending for _, pending in waiting)):
-            if self.floor[d] + sum(c for c, pending in waiting if d in pending) >= last:
+            v = floor[d]
+            if v >= reach and v + sum(c for c, pending in waiting if d in pending) >= last:
                 unsure.append(d)
                 if len(unsure) > limit:
                     return None
