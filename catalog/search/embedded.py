@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from catalog.bulk import insert_rows
 from catalog.search.backends import Hit, SearchRequest, SearchResult, facets_from_counts
-from catalog.search.columns import Columns, Values, columns_for
+from catalog.search.columns import Reading, Values, columns_for
 from catalog.search.document import Document
 from catalog.search.query import Clause, Query
 from catalog.search.ranking import Members, best_scores
@@ -118,16 +118,14 @@ class EmbeddedBackend:
         driver = self.session.connection().connection.driver_connection
         assert driver is not None
         found, members = _sqlite_hit_ids(driver, query)
-        columns = columns_for(self.session.get_bind().engine).refresh(driver)
-        hits = columns.known(found)
-        counts = columns.facet_counts(hits)
-        page, scores = _sqlite_page(driver, request, hits, members, columns)
+        reading = columns_for(self.session.get_bind().engine).refresh(driver).read(found)
+        page, scores = _sqlite_page(driver, request, members, reading)
         wanted = select(SearchDocument.record_id, SearchDocument.display).where(
             SearchDocument.record_id.in_(page)
         )
         displays = {record_id: display for record_id, display in self.session.execute(wanted)}
         result = [Hit(d, float(scores.get(d, 0)), _json(displays.get(d))) for d in page]
-        return SearchResult(len(hits), result, facets_from_counts(counts))
+        return SearchResult(len(reading.hits), result, facets_from_counts(reading.facets))
 
     def _search_postgres(self, request: SearchRequest) -> SearchResult:
         params: dict[str, Any] = {}
@@ -272,7 +270,7 @@ def _widest(alternatives: Sequence[Clause]) -> list[Clause]:
 
 
 def _sqlite_page(
-    driver: Any, request: SearchRequest, hits: set[int], members: Members, columns: Columns
+    driver: Any, request: SearchRequest, members: Members, reading: Reading
 ) -> tuple[list[int], dict[int, int]]:
     """The page's record ids in order, and the exact scores it was ordered by.
 
@@ -280,7 +278,7 @@ def _sqlite_page(
     the hits whose year reaches the page's last year are scored (the score
     breaks ties within a year); by title, the page's hits only.
     """
-    query, values, ties = request.query, columns.values, columns.ties
+    query, hits, values, ties = request.query, reading.hits, reading.values, reading.ties
     filters = _fts((t,) for t in query.filters)
 
     def matching(clause: Clause) -> set[int]:
