@@ -75,7 +75,7 @@ def search_page() -> ResponseReturnValue:
             problem = exc.message(language())
     session = get_session()
     hits = hit_payload(outcome) if outcome else []
-    facets = facet_payload(session, outcome.result.facets) if outcome else {}
+    facets = facet_payload(outcome.point_names, outcome.result.facets) if outcome else {}
     total = outcome.result.total if outcome else 0
     response = make_response(render_template(
         "opac/search.html", args=args, hits=hits, facets=facets, total=total, outcome=outcome,

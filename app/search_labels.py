@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from app.errors import language
 from app.i18n import label
-from catalog.network import ServicePoint
 
 # 中国图书馆分类法 basic classes (and T's subclasses), Chinese and English.
 CLC_CLASSES = {
@@ -77,13 +73,10 @@ def clc_class_name(code: str) -> str:
 
 
 def facet_payload(
-    session: Session, facets: dict[str, list[dict[str, Any]]]
+    names: dict[str, str], facets: dict[str, list[dict[str, Any]]]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Facet values with a label each, for the API and the OPAC page."""
-    names: dict[str, str] = {}
-    if facets.get("point"):
-        rows = session.execute(select(ServicePoint.code, ServicePoint.name))
-        names = {code: name for code, name in rows}
+    """Facet values with a label each, for the API and the OPAC page; ``names`` are the
+    points' names by code (the search outcome's ``point_names``)."""
     labelled: dict[str, list[dict[str, Any]]] = {}
     for facet, values in facets.items():
         out = []

@@ -197,7 +197,7 @@ def search(args: dict[str, Any]) -> Response:
         "backend": outcome.backend,
         "degraded": outcome.degraded,
         "hits": hit_payload(outcome),
-        "facets": facet_payload(get_session(), outcome.result.facets),
+        "facets": facet_payload(outcome.point_names, outcome.result.facets),
     }
     return jsonify(dumped(body))  # documented by SearchResponseSchema; see dumped()
 

@@ -51,6 +51,7 @@ class Outcome:
     backend: str
     degraded: bool
     availability: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    point_names: dict[str, str] = field(default_factory=dict)  # code -> name, for the facets
 
 
 def filter_tokens(filters: dict[str, str | None]) -> list[str]:
@@ -92,8 +93,10 @@ def search(
         vernacular = hit.display.get("vernacular_title")
         if vernacular:
             hit.display["vernacular_highlight"] = str(highlight(vernacular, query))
-    avail = availability(session, [h.record_id for h in result.hits], point)
-    return Outcome(result, query, engine.name, degraded, avail)
+    points = service_points(session) if result.hits or result.facets.get("point") else {}
+    avail = availability(session, [h.record_id for h in result.hits], point, points)
+    names = {p.code: p.name for p in points.values()}
+    return Outcome(result, query, engine.name, degraded, avail, names)
 
 
 def suggest(
@@ -122,22 +125,22 @@ def suggest(
     return out[:size], degraded
 
 
+def service_points(session: Session) -> dict[int, Any]:
+    """Every point's id, code, name and kind, by id: one query for availability and facets."""
+    columns = (ServicePoint.id, ServicePoint.code, ServicePoint.name, ServicePoint.kind)
+    return {p.id: p for p in session.execute(select(*columns))}
+
+
 def availability(
-    session: Session, record_ids: list[int], point: str | None
+    session: Session, record_ids: list[int], point: str | None, points: dict[int, Any]
 ) -> dict[int, list[dict[str, Any]]]:
     """Per record, copies held and on the shelf now at each point, the reader's point first.
 
     Held counts copies by their home point; on the shelf counts available
-    copies where they are now.
+    copies where they are now. ``points`` is service_points().
     """
     if not record_ids:
         return {}
-    points = {
-        p.id: p
-        for p in session.execute(
-            select(ServicePoint.id, ServicePoint.code, ServicePoint.name, ServicePoint.kind)
-        )
-    }
     per: dict[int, dict[int, dict[str, Any]]] = {rid: {} for rid in record_ids}
 
     def entry(record_id: int, point_id: int) -> dict[str, Any]:
