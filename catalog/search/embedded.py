@@ -29,7 +29,7 @@ from catalog.search.query import Clause, Query
 from catalog.search.ranking import Members, best_scores
 from catalog.search.store import SearchDocument, SearchWord
 
-# The orders in SQL (PostgreSQL); _ORDER_BY below has them for SQLite, and
+# The orders in SQL (PostgreSQL); _FIRST_BY below has them for SQLite, and
 # Elasticsearch the same.
 _ORDER = {
     "relevance": "score DESC, d.title_length, d.held DESC, d.record_id",
@@ -224,12 +224,9 @@ def _sqlite_hit_ids(driver: Any, query: Query) -> tuple[set[int], Members]:
     """
     terms = ["(" + " OR ".join(f"({_fts(a.groups)})" for a in _widest(t.alternatives)) + ")"
              for t in query.terms]  # fmt: skip
-    filters = _fts((t,) for t in query.filters)
 
     def ids(expression: str) -> set[int]:
-        if filters:
-            expression = f"({expression}) AND {filters}" if expression else filters
-        return {row[0] for row in driver.execute(_MATCH, (expression,))}
+        return _matching(driver, expression, query)
 
     minimum = query.minimum or len(terms)
     if minimum >= len(terms):
@@ -247,6 +244,14 @@ def _sqlite_hit_ids(driver: Any, query: Query) -> tuple[set[int], Members]:
         counts.update(members[i])
     hits = {d for d, n in counts.items() if n >= minimum}
     return hits, [m & hits for m in members]
+
+
+def _matching(driver: Any, expression: str, query: Query) -> set[int]:
+    """The records an FTS5 expression finds, among those with the query's filters."""
+    filters = _fts((t,) for t in query.filters)
+    if filters:
+        expression = f"({expression}) AND {filters}" if expression else filters
+    return {row[0] for row in driver.execute(_MATCH, (expression,))}
 
 
 def _widest(alternatives: Sequence[Clause]) -> list[Clause]:
@@ -279,13 +284,9 @@ def _sqlite_page(
     breaks ties within a year); by title, the page's hits only.
     """
     query, hits, values, ties = request.query, reading.hits, reading.values, reading.ties
-    filters = _fts((t,) for t in query.filters)
 
     def matching(clause: Clause) -> set[int]:
-        expression = _fts(clause.groups)
-        if filters:
-            expression = f"({expression}) AND {filters}"
-        return {row[0] for row in driver.execute(_MATCH, (expression,))}
+        return _matching(driver, _fts(clause.groups), query)
 
     def tokens(ids: list[int]) -> dict[int, str]:
         return {d: f" {text} " for d, text in driver.execute(_TOKENS, (json.dumps(ids),))}
@@ -298,8 +299,9 @@ def _sqlite_page(
         places = len(hits)
     scores = best_scores(query.terms, query.bonuses, hits, places, matching, tokens, members)
     wanted = request.offset + request.size
-    if request.sort in _ORDER_BY:
-        page = heapq.nsmallest(wanted, scores, key=_ORDER_BY[request.sort](values, scores))
+    if request.sort in _FIRST_BY:  # then the score, then the record
+        first_by = _FIRST_BY[request.sort](values)
+        page = heapq.nsmallest(wanted, scores, key=lambda d: (*first_by(d), -scores[d], d))
     else:
         page = _best_first(scores, ties, wanted)
     return page[request.offset :], scores
@@ -325,17 +327,12 @@ def _best_first(scores: dict[int, int], ties: dict[int, int], wanted: int) -> li
     return page
 
 
-# The other orders as sort keys over record ids (PostgreSQL's are _ORDER, Elasticsearch
-# has the same): what decides before any score is known, and the whole order.
+# The other orders as sort keys over record ids, before the score and the record id break
+# ties (PostgreSQL's are _ORDER, Elasticsearch has the same).
 _FIRST_BY: dict[str, Callable[[dict[int, Values]], Callable[[int], Any]]] = {
     "year": lambda v: lambda d: (v[d].year is None, -(v[d].year or 0)),
     "year_asc": lambda v: lambda d: (v[d].year is None, v[d].year or 0),
     "title": lambda v: lambda d: (v[d].sort_title, d),
-}
-_ORDER_BY: dict[str, Callable[[dict[int, Values], dict[int, int]], Callable[[int], Any]]] = {
-    "year": lambda v, s: lambda d: (v[d].year is None, -(v[d].year or 0), -s[d], d),
-    "year_asc": lambda v, s: lambda d: (v[d].year is None, v[d].year or 0, -s[d], d),
-    "title": lambda v, s: lambda d: (v[d].sort_title, d),
 }
 
 
