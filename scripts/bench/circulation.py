@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from settle import settled  # noqa: E402 (scripts/bench/settle.py)
 from sqlalchemy import event, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -212,6 +213,7 @@ def serve(app: str, url: str, workers: int, threads: int) -> tuple[subprocess.Po
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            settled(process.pid)  # the workers have imported the app
             return process, base
         except OSError:
             time.sleep(0.2)
@@ -300,6 +302,12 @@ def main() -> None:
     if not args.postgres:
         sys.exit(
             "give --postgres URL (or run scripts/services start and set TONGJIE_TEST_POSTGRES_URL)"
+        )
+    open_total = OPEN_LOANS + COLLECTIVE_CARDS * COLLECTIVE_LOANS
+    if args.copies < open_total + LOAD_COPIES:
+        sys.exit(
+            f"give --copies {open_total + LOAD_COPIES:,} or more: {open_total:,} are lent "
+            f"out and the last {LOAD_COPIES:,} are the load generator's"
         )
     ensure_wrk()
     url, drop = scratch_postgres_database(args.postgres, prefix="tongjie_bench")

@@ -51,6 +51,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from settle import settled  # noqa: E402 (scripts/bench/settle.py)
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -272,6 +273,7 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 get(self.port, "/healthz")
+                settled(self.process.pid)  # every worker has imported the app
                 return
             except OSError:
                 time.sleep(0.5)

@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1].parent
 sys.path.insert(0, str(ROOT))
 
+from settle import settled  # noqa: E402 (scripts/bench/settle.py)
 from sqlalchemy import select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
@@ -190,6 +191,7 @@ def serve(url: str, workers: int, connections: int) -> tuple[subprocess.Popen, i
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            settled(process.pid)  # every worker process has imported the app
             return process, port
         except OSError:
             time.sleep(0.2)
