@@ -26,7 +26,7 @@ from circulation.desk import Desk
 from circulation.errors import CirculationRefused
 from circulation.loans import (
     close_loan,
-    find_copy,
+    find_copy_and_holds,
     hold_ref,
     loan_ref,
     open_loan,
@@ -42,7 +42,7 @@ from circulation.tree import NetworkTree
 def checkin(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
     """Take a copy back (or scan one to route it) at the desk's point."""
     tree = NetworkTree.load(session)
-    copy = find_copy(session, barcode)
+    copy, title_held = find_copy_and_holds(session, barcode)
     refuse_out_of_circulation(copy)  # CHECKIN-3.4
     notes: list[Note] = []
     loan_done: LoanRef | None = None
@@ -63,14 +63,14 @@ def checkin(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
                 "该书原登记为遗失或丢失待查，已恢复",
             )
         )
-    routing = _route(session, desk, tree, copy, notes)
+    routing = _route(session, desk, tree, copy, notes, title_held)
     return _receipt(desk, copy, routing, loan_done, fine, notes)
 
 
 def receive(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
     """TRANSIT-3/4: the van's delivery scanned in; only for copies in transit."""
     tree = NetworkTree.load(session)
-    copy = find_copy(session, barcode)
+    copy, title_held = find_copy_and_holds(session, barcode)
     if copy.status != CopyStatus.IN_TRANSIT:
         raise CirculationRefused(
             "not_in_transit",
@@ -78,12 +78,17 @@ def receive(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
             f"图书 {copy.barcode} 不在途中，请办理还书",
         )
     notes: list[Note] = []
-    routing = _route(session, desk, tree, copy, notes)
+    routing = _route(session, desk, tree, copy, notes, title_held)
     return _receipt(desk, copy, routing, None, None, notes)
 
 
 def _route(
-    session: Session, desk: Desk, tree: NetworkTree, copy: Copy, notes: list[Note]
+    session: Session,
+    desk: Desk,
+    tree: NetworkTree,
+    copy: Copy,
+    notes: list[Note],
+    title_held: bool,
 ) -> Routing:
     transit = open_transit(session, copy.id) if copy.status == CopyStatus.IN_TRANSIT else None
     if transit is not None:  # CHECKIN-3.2
@@ -119,7 +124,7 @@ def _route(
                 f"系统记录该书在 {where.name}，已更正为本馆",
             )
         )
-    return route(session, desk, tree, copy)
+    return route(session, desk, tree, copy, title_held=title_held)
 
 
 def _receipt(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from catalog.records import Copy, CopyStatus, Record
@@ -50,8 +50,13 @@ _PATRON_BY_CARD = select(Patron).where(Patron.card == bindparam("card"))
 _PATRON_AND_COUNTS = select(Patron, *loan_count_columns(Patron.id)).where(
     Patron.card == bindparam("card")
 )
+# Whether any reader holds the copy's title: without one, neither a checkout nor a check-in
+# needs the holds queries (one round trip fewer each, in the common case).
+_TITLE_HELD = (
+    exists().where(Hold.record_id == Copy.record_id, Hold.status.in_(OPEN_HOLD)).label("title_held")
+)
 _COPY_BY_BARCODE = (
-    select(Copy)
+    select(Copy, _TITLE_HELD)
     .where(Copy.barcode == bindparam("barcode"))
     .options(
         joinedload(Copy.record).load_only(Record.id, Record.title), joinedload(Copy.home_point)
@@ -100,10 +105,19 @@ def find_patron_and_counts(
 
 def find_copy(session: Session, barcode: str) -> Copy:
     """The copy, locked for this transaction (PostgreSQL), with what receipts show."""
-    copy = session.scalar(_COPY_BY_BARCODE, {"barcode": barcode})
-    if copy is None:
+    return find_copy_and_holds(session, barcode)[0]
+
+
+def find_copy_and_holds(session: Session, barcode: str) -> tuple[Copy, bool]:
+    """The copy as ``find_copy`` gives it, and whether its title has an open hold now.
+
+    The answer is for this transaction's next steps only: it is read with the copy's lock,
+    and nothing in a checkout or a check-in places a hold.
+    """
+    row = session.execute(_COPY_BY_BARCODE, {"barcode": barcode}).one_or_none()
+    if row is None:
         raise CopyNotFound(barcode)
-    return copy
+    return row[0], bool(row[1])
 
 
 def open_loan(session: Session, copy: Copy) -> Loan | None:
@@ -151,7 +165,7 @@ def checkout(
     """Lend a copy at the desk's point (CHECKOUT-1..11). Every refusal comes before any write."""
     tree = NetworkTree.load(session)
     patron, counts = find_patron_and_counts(session, card, desk.today)
-    copy = find_copy(session, barcode)
+    copy, title_held = find_copy_and_holds(session, barcode)
     policy = resolve(tree, desk.point.id, patron.category, copy.item_type)
     reasons = block_reasons(session, patron, policy, desk.today, counts)
     if reasons:  # CHECKOUT-2
@@ -176,7 +190,9 @@ def checkout(
             f"该读者已借 {count} 册，已达上限",
             limit=policy.max_loans,
         )
-    promise, own_hold = _promises(session, copy, patron, override)  # CHECKOUT-8.2
+    promise, own_hold = (
+        _promises(session, copy, patron, override) if title_held else (None, None)
+    )  # CHECKOUT-8.2
     notes: list[Note] = []
     if previous is not None:
         close_loan(session, desk, None, previous, copy, outcome="returned")

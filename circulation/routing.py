@@ -44,10 +44,20 @@ class Routing:
 
 
 def route(
-    session: Session, desk: Desk, tree: NetworkTree, copy: Copy, *, arrived: bool = False
+    session: Session,
+    desk: Desk,
+    tree: NetworkTree,
+    copy: Copy,
+    *,
+    arrived: bool = False,
+    title_held: bool = True,
 ) -> Routing:
-    """CHECKIN-2: decide and apply where ``copy`` goes from the desk's point."""
-    hold = hold_to_trap(session, tree, copy)
+    """CHECKIN-2: decide and apply where ``copy`` goes from the desk's point.
+
+    ``title_held=False``: the caller read with the copy's lock that no open hold is on its
+    title, so there is none to look for.
+    """
+    hold = hold_to_trap(session, tree, copy) if title_held else None
     if hold is not None:
         return _to_hold(session, desk, tree, hold, copy)
     here = desk.point.id
