@@ -24,31 +24,31 @@ from catalog.records import Copy, CopyStatus
 from circulation.copy_status import restore_found
 from circulation.desk import Desk
 from circulation.errors import CirculationRefused
+from circulation.in_hand import InHand, copy_in_hand
 from circulation.loans import (
     close_loan,
-    find_copy_and_holds,
     hold_ref,
     loan_ref,
-    open_loan,
     refuse_out_of_circulation,
 )
 from circulation.models import Hold, HoldStatus, TransitReason
 from circulation.receipts import CheckinReceipt, CopyRef, FineRef, LoanRef, Note, PointRef
 from circulation.routing import Routing, arrive, route
-from circulation.transits import open_transit, send
+from circulation.transits import send
 from circulation.tree import NetworkTree
 
 
 def checkin(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
     """Take a copy back (or scan one to route it) at the desk's point."""
     tree = NetworkTree.load(session)
-    copy, title_held = find_copy_and_holds(session, barcode)
+    scanned = copy_in_hand(session, barcode)
+    copy = scanned.copy
     refuse_out_of_circulation(copy)  # CHECKIN-3.4
     notes: list[Note] = []
     loan_done: LoanRef | None = None
     fine: FineRef | None = None
     if copy.status == CopyStatus.ON_LOAN:  # CHECKIN-1
-        loan = open_loan(session, copy)
+        loan = scanned.loan
         if loan is not None:
             days, fine = close_loan(session, desk, tree, loan, copy, outcome="returned")
             loan_done = loan_ref(loan, loan.patron, tree[loan.point_id].code, days)
@@ -63,14 +63,15 @@ def checkin(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
                 "该书原登记为遗失或丢失待查，已恢复",
             )
         )
-    routing = _route(session, desk, tree, copy, notes, title_held)
+    routing = _route(session, desk, tree, scanned, notes)
     return _receipt(desk, copy, routing, loan_done, fine, notes)
 
 
 def receive(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
     """TRANSIT-3/4: the van's delivery scanned in; only for copies in transit."""
     tree = NetworkTree.load(session)
-    copy, title_held = find_copy_and_holds(session, barcode)
+    scanned = copy_in_hand(session, barcode)
+    copy = scanned.copy
     if copy.status != CopyStatus.IN_TRANSIT:
         raise CirculationRefused(
             "not_in_transit",
@@ -78,19 +79,14 @@ def receive(session: Session, desk: Desk, barcode: str) -> CheckinReceipt:
             f"图书 {copy.barcode} 不在途中，请办理还书",
         )
     notes: list[Note] = []
-    routing = _route(session, desk, tree, copy, notes, title_held)
+    routing = _route(session, desk, tree, scanned, notes)
     return _receipt(desk, copy, routing, None, None, notes)
 
 
 def _route(
-    session: Session,
-    desk: Desk,
-    tree: NetworkTree,
-    copy: Copy,
-    notes: list[Note],
-    title_held: bool,
+    session: Session, desk: Desk, tree: NetworkTree, scanned: InHand, notes: list[Note]
 ) -> Routing:
-    transit = open_transit(session, copy.id) if copy.status == CopyStatus.IN_TRANSIT else None
+    copy, transit = scanned.copy, scanned.transit
     if transit is not None:  # CHECKIN-3.2
         if transit.to_point_id == desk.point.id:
             return arrive(session, desk, tree, copy, transit)
@@ -124,7 +120,7 @@ def _route(
                 f"系统记录该书在 {where.name}，已更正为本馆",
             )
         )
-    return route(session, desk, tree, copy, title_held=title_held)
+    return route(session, desk, tree, copy, title_held=scanned.title_held)
 
 
 def _receipt(

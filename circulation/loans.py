@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session
 
-from catalog.records import Copy, CopyStatus, Record
+from catalog.records import Copy, CopyStatus
 from circulation.blocks import LoanCounts, block_reasons, loan_count_columns
 from circulation.copy_status import restore_found
 from circulation.desk import Desk
-from circulation.errors import CirculationRefused, CopyNotFound, PatronBlocked, PatronNotFound
+from circulation.errors import CirculationRefused, PatronBlocked, PatronNotFound
 from circulation.fines import charge, overdue_amount
 from circulation.holds import target
+from circulation.in_hand import InHand, copy_in_hand
 from circulation.ledger import LedgerEvent, append
 from circulation.models import OPEN_HOLD, PROMISED, FineKind, Hold, HoldStatus, Loan
 from circulation.patrons import Patron
@@ -36,7 +37,7 @@ from circulation.receipts import (
     PointRef,
 )
 from circulation.routing import release
-from circulation.transits import close, open_transit
+from circulation.transits import close
 from circulation.tree import NetworkTree
 from circulation.writes import close_loan_row, open_loan_row, set_copy_state
 
@@ -49,25 +50,6 @@ _PATRON_BY_CARD = select(Patron).where(Patron.card == bindparam("card"))
 # A checkout's patron with the counts its limits and blocks need, in one query.
 _PATRON_AND_COUNTS = select(Patron, *loan_count_columns(Patron.id)).where(
     Patron.card == bindparam("card")
-)
-# Whether any reader holds the copy's title: without one, neither a checkout nor a check-in
-# needs the holds queries (one round trip fewer each, in the common case).
-_TITLE_HELD = (
-    exists().where(Hold.record_id == Copy.record_id, Hold.status.in_(OPEN_HOLD)).label("title_held")
-)
-_COPY_BY_BARCODE = (
-    select(Copy, _TITLE_HELD)
-    .where(Copy.barcode == bindparam("barcode"))
-    .options(
-        joinedload(Copy.record).load_only(Record.id, Record.title), joinedload(Copy.home_point)
-    )
-    .with_for_update(of=Copy)
-)
-_OPEN_LOAN = (
-    select(Loan)
-    .where(Loan.copy_id == bindparam("copy_id"), Loan.returned_at.is_(None))
-    .options(joinedload(Loan.patron))
-    .with_for_update(of=Loan)
 )
 # A hold promising this copy, or the borrower's own open hold on its title: one query.
 _HOLDS_FOR_CHECKOUT = (
@@ -101,30 +83,6 @@ def find_patron_and_counts(
         raise PatronNotFound(card)
     patron, open_loans, overdue, blocks = row
     return patron, LoanCounts(int(open_loans), int(overdue), int(blocks))
-
-
-def find_copy(session: Session, barcode: str) -> Copy:
-    """The copy, locked for this transaction (PostgreSQL), with what receipts show."""
-    return find_copy_and_holds(session, barcode)[0]
-
-
-def find_copy_and_holds(session: Session, barcode: str) -> tuple[Copy, bool]:
-    """The copy as ``find_copy`` gives it, and whether its title has an open hold now.
-
-    The answer is for this transaction's next steps only: it is read with the copy's lock,
-    and nothing in a checkout or a check-in places a hold.
-    """
-    row = session.execute(_COPY_BY_BARCODE, {"barcode": barcode}).one_or_none()
-    if row is None:
-        raise CopyNotFound(barcode)
-    return row[0], bool(row[1])
-
-
-def open_loan(session: Session, copy: Copy) -> Loan | None:
-    """The copy's open loan with its borrower, locked; only a copy on loan can have one."""
-    if copy.status != CopyStatus.ON_LOAN:
-        return None
-    return session.scalar(_OPEN_LOAN, {"copy_id": copy.id})
 
 
 def loan_ref(loan: Loan, patron: Patron | None, point_code: str, days_overdue: int = 0) -> LoanRef:
@@ -165,7 +123,8 @@ def checkout(
     """Lend a copy at the desk's point (CHECKOUT-1..11). Every refusal comes before any write."""
     tree = NetworkTree.load(session)
     patron, counts = find_patron_and_counts(session, card, desk.today)
-    copy, title_held = find_copy_and_holds(session, barcode)
+    scanned = copy_in_hand(session, barcode)
+    copy = scanned.copy
     policy = resolve(tree, desk.point.id, patron.category, copy.item_type)
     reasons = block_reasons(session, patron, policy, desk.today, counts)
     if reasons:  # CHECKOUT-2
@@ -178,7 +137,7 @@ def checkout(
         )
     refuse_out_of_circulation(copy)  # CHECKOUT-4
     override = (override or "").strip() or None
-    previous = open_loan(session, copy)
+    previous = scanned.loan
     if previous is not None:  # CHECKOUT-5
         _refuse_loaned(previous, patron, override)
     limited = policy.max_loans_item_type
@@ -191,7 +150,7 @@ def checkout(
             limit=policy.max_loans,
         )
     promise, own_hold = (
-        _promises(session, copy, patron, override) if title_held else (None, None)
+        _promises(session, copy, patron, override) if scanned.title_held else (None, None)
     )  # CHECKOUT-8.2
     notes: list[Note] = []
     if previous is not None:
@@ -202,7 +161,7 @@ def checkout(
         restore_found(session, desk, copy, "found at a checkout")
         notes.append(Note("restored", "the copy was lost or missing and is restored",
                           "该书原登记为遗失或丢失待查，已恢复"))  # fmt: skip
-    notes.extend(_correct_whereabouts(session, desk, tree, copy))  # CHECKOUT-1.1, 1.2
+    notes.extend(_correct_whereabouts(session, desk, tree, scanned))  # CHECKOUT-1.1, 1.2
     due = due_date(tree, desk.point.id, desk.today, policy.loan_days)  # CHECKOUT-10
     loan = open_loan_row(session, copy_id=copy.id, patron_id=patron.id, point_id=desk.point.id,
                          checked_out_at=desk.now, renewals=0, due_date=due)  # fmt: skip
@@ -284,9 +243,11 @@ def _promises(
     return promise, own
 
 
-def _correct_whereabouts(session: Session, desk: Desk, tree: NetworkTree, copy: Copy) -> list[Note]:
+def _correct_whereabouts(
+    session: Session, desk: Desk, tree: NetworkTree, scanned: InHand
+) -> list[Note]:
     """CHECKOUT-1.1 and 1.2: the book is here, whatever the system believed."""
-    transit = open_transit(session, copy.id) if copy.status == CopyStatus.IN_TRANSIT else None
+    copy, transit = scanned.copy, scanned.transit
     if transit is not None:
         close(session, desk, transit, "checked_out")
         return [Note("transit_closed", f"it was in transit to {transit.to_point.code}: closed",

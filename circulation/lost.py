@@ -20,7 +20,8 @@ from circulation.copy_status import apply_status, change_status, restore_found
 from circulation.desk import Desk
 from circulation.fines import charge
 from circulation.holds import offer
-from circulation.loans import close_loan, open_loan
+from circulation.in_hand import open_loan
+from circulation.loans import close_loan
 from circulation.models import FineKind
 from circulation.tree import NetworkTree
 

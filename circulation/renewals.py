@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from circulation.blocks import block_reasons
 from circulation.desk import Desk
 from circulation.errors import CirculationRefused, PatronBlocked
+from circulation.in_hand import copy_in_hand
 from circulation.ledger import LedgerEvent, append
-from circulation.loans import find_copy, loan_ref, open_loan
+from circulation.loans import loan_ref
 from circulation.models import Hold, HoldStatus
 from circulation.policies import due_date, resolve
 from circulation.receipts import CopyRef, PointRef, RenewalReceipt
@@ -28,8 +29,8 @@ from circulation.tree import NetworkTree
 
 def renew(session: Session, desk: Desk, barcode: str) -> RenewalReceipt:
     tree = NetworkTree.load(session)
-    copy = find_copy(session, barcode)
-    loan = open_loan(session, copy)
+    scanned = copy_in_hand(session, barcode)
+    copy, loan = scanned.copy, scanned.loan
     if loan is None or loan.patron is None:  # RENEW-1
         raise CirculationRefused(
             "not_on_loan",

@@ -32,12 +32,6 @@ from circulation.tree import NetworkTree
 from circulation.writes import close_transit_row, open_transit_row, set_copy_state
 
 
-def open_transit(session: Session, copy_id: int) -> Transit | None:
-    return session.scalar(
-        select(Transit).where(Transit.copy_id == copy_id, Transit.closed_at.is_(None))
-    )
-
-
 def send(
     session: Session,
     desk: Desk,

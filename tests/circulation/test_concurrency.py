@@ -23,6 +23,7 @@ from catalog.records import Copy, Record
 from circulation.checkin import checkin
 from circulation.desk import Desk
 from circulation.hold_service import place_hold
+from circulation.ledger import LedgerEntry
 from circulation.loans import checkout
 from circulation.models import Hold, HoldStatus, Loan
 from circulation.patrons import Patron
@@ -126,3 +127,31 @@ def test_hold_2_hold_4_fifty_returns_trap_one_hold_exactly_once(pg):
         assert session.scalar(select(func.count(Loan.id)).where(Loan.returned_at.is_(None))) == 0
         in_transit = session.scalar(select(func.count(Copy.id)).where(Copy.status == "in_transit"))
         assert in_transit == 1
+
+
+def test_api_3_fifty_desks_return_one_copy_one_loan_closed_one_transit(pg):
+    """The copy's look-up reads its loan and transit with it: a desk that waited for the
+    copy's lock sees the loan the first desk closed and the transit it opened, not the
+    ones there were when its query began (circulation/in_hand.py)."""
+    from circulation.models import Transit
+
+    with pg() as session:
+        central = point_by_code(session, "QX")
+        session.add(Copy(barcode="31001", record=Record(title="白鹿原"), home_point=central,
+                         current_point=central))  # fmt: skip
+        session.add(Patron(card="20001", name="读者", category="adult", home_point=central))
+        session.commit()
+        checkout(session, desk(session, "QX"), "20001", "31001")
+        session.commit()
+
+    outcomes = together(pg, lambda s, n: checkin(s, desk(s, "QX01"), "31001"))
+    assert outcomes == Counter({"ok": THREADS}), outcomes  # the later ones: "send it on"
+    with pg() as session:
+        loan = session.scalar(select(Loan))
+        assert loan.returned_at is not None and loan.return_point.code == "QX01"
+        transits = session.scalars(select(Transit)).all()
+        assert [(t.to_point.code, t.closed_at) for t in transits] == [("QX", None)]
+        checkins = session.scalar(
+            select(func.count(LedgerEntry.id)).where(LedgerEntry.event == "checkin")
+        )
+        assert checkins == 1
