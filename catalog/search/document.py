@@ -10,13 +10,14 @@ Patrons are never indexed: nothing about who borrowed what goes in here.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pymarc
 
 from catalog.network import ServicePoint
-from catalog.records import NOT_HELD, Copy, CopyStatus, Record
+from catalog.records import NOT_HELD, CopyStatus, Record
 from catalog.search.analysis import (
     clc_class,
     clc_tokens,
@@ -76,6 +77,19 @@ def point_infos(points: list[ServicePoint]) -> dict[int, PointInfo]:
     return infos
 
 
+class CopyFacts(Protocol):
+    """What a document reads of a copy: a Copy, or a row with these columns."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def item_type(self) -> str: ...
+    @property
+    def current_point_id(self) -> int: ...
+    @property
+    def call_number(self) -> str | None: ...
+
+
 @dataclass
 class Document:
     record_id: int
@@ -91,7 +105,9 @@ class Document:
         return " ".join(sorted(self.tokens))
 
 
-def build_document(record: Record, copies: list[Copy], points: dict[int, PointInfo]) -> Document:
+def build_document(
+    record: Record, copies: Sequence[CopyFacts], points: dict[int, PointInfo]
+) -> Document:
     """The search document of one record and its copies."""
     linked = linked_script(record)
     title = record.title or ""

@@ -39,6 +39,21 @@ _ORDER = {
 }
 
 
+# PostgreSQL: insert, or replace a row whose document changed (json has no equality).
+_UPSERT = text(
+    "INSERT INTO search_documents AS d (record_id, tokens, sort_title, year, held, title_length, "
+    "facets, display) VALUES (:id, array_to_tsvector(CAST(:tokens AS text[])), :sort, :year, "
+    ":held, :length, :facets, CAST(:display AS json)) "
+    "ON CONFLICT (record_id) DO UPDATE SET tokens = excluded.tokens, "
+    "sort_title = excluded.sort_title, year = excluded.year, held = excluded.held, "
+    "title_length = excluded.title_length, facets = excluded.facets, display = excluded.display "
+    "WHERE (d.tokens, d.sort_title, d.year, d.held, d.title_length, d.facets, "
+    "CAST(d.display AS text)) IS DISTINCT FROM (excluded.tokens, excluded.sort_title, "
+    "excluded.year, excluded.held, excluded.title_length, excluded.facets, "
+    "CAST(excluded.display AS text))"
+)
+
+
 class EmbeddedBackend:
     """Search inside the database itself: up whenever the database is."""
 
@@ -54,8 +69,13 @@ class EmbeddedBackend:
     # ---------------------------------------------------------------- writing
 
     def write(self, documents: list[Document], deleted: list[int]) -> None:
-        """Replace these records' rows (in the caller's transaction) and drop the deleted ones."""
-        ids = [d.record_id for d in documents] + list(deleted)
+        """Replace these records' rows (in the caller's transaction) and drop the deleted ones.
+
+        On PostgreSQL a row whose document has not changed is left as it is: most copies
+        that circulate change nothing a search sees (lent, then in transit home), and an
+        unchanged row is neither rewritten nor put in the text index again.
+        """
+        ids = ([] if self.postgres else [d.record_id for d in documents]) + list(deleted)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             self.session.execute(delete(SearchDocument).where(SearchDocument.record_id.in_(chunk)))
@@ -69,14 +89,7 @@ class EmbeddedBackend:
         ]  # fmt: skip
         if self.postgres:
             names = ("id", "tokens", "sort", "year", "held", "length", "facets", "display")
-            self.session.execute(
-                text(
-                    "INSERT INTO search_documents (record_id, tokens, sort_title, year, held, "
-                    "title_length, facets, display) VALUES (:id, array_to_tsvector(CAST(:tokens "
-                    "AS text[])), :sort, :year, :held, :length, :facets, CAST(:display AS json))"
-                ),
-                [dict(zip(names, row, strict=True)) for row in rows],
-            )
+            self.session.execute(_UPSERT, [dict(zip(names, row, strict=True)) for row in rows])
         else:
             last = self.session.execute(_NUMBER, {"n": len(rows)}).scalar_one() - len(rows)
             columns = ("record_id", "tokens", "sort_title", "year", "held", "title_length",

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from catalog.network import all_points
-from catalog.records import Record
-from catalog.search.document import Document, PointInfo, build_document, point_infos
+from catalog.records import Copy, Record
+from catalog.search.document import CopyFacts, Document, PointInfo, build_document, point_infos
 from catalog.search.elastic import UNAVAILABLE, ElasticsearchBackend
 from catalog.search.embedded import EmbeddedBackend
 from catalog.search.outbox import SearchOutbox
@@ -44,15 +44,22 @@ class DrainReport:
     busy: bool = False  # another process was draining (``wait=False``): nothing done
 
 
+# What a document needs of a record's copies, as plain rows (no ORM objects: a drain
+# reads them for every copy of every record it indexes).
+_COPY_FACTS = select(
+    Copy.record_id, Copy.status, Copy.item_type, Copy.current_point_id, Copy.call_number
+).order_by(Copy.id)
+
+
 def build_documents(session: Session, record_ids: list[int],
                     points: dict[int, PointInfo]) -> tuple[list[Document], list[int]]:  # fmt: skip
     """Documents of these records, and the ids of those that no longer exist."""
-    records = session.scalars(
-        select(Record).where(Record.id.in_(record_ids)).options(selectinload(Record.copies))
-    ).all()
-    found = {r.id for r in records}
-    documents = [build_document(r, list(r.copies), points) for r in records]
-    return documents, [i for i in record_ids if i not in found]
+    records = session.scalars(select(Record).where(Record.id.in_(record_ids))).all()
+    copies: dict[int, list[CopyFacts]] = {r.id: [] for r in records}
+    for row in session.execute(_COPY_FACTS.where(Copy.record_id.in_(list(copies)))):
+        copies[row.record_id].append(row)
+    documents = [build_document(r, copies[r.id], points) for r in records]
+    return documents, [i for i in record_ids if i not in copies]
 
 
 class Indexer:

@@ -61,6 +61,43 @@ def test_copy_status_change_reaches_the_shelf_filter(app, client, db, network, i
     assert client.get("/api/v1/search?q=果树").json["total"] == 1
 
 
+def test_unchanged_document_is_left_as_it_is(app, client, db, network, index_now):
+    """A copy lent (off the shelf: the document changes), then sent home in transit (still
+    off the shelf: the same document). On PostgreSQL the second write leaves the row alone:
+    the same row version (xmin), so nothing was rewritten or indexed again."""
+    from sqlalchemy import text
+
+    from catalog.search.store import SearchDocument
+
+    point = point_by_code(db, "QX01")
+    record = Record(title="茶叶种植与加工")
+    copy = Copy(barcode="3100000010", record=record, home_point=point, current_point=point)
+    db.add(copy)
+    db.commit()
+    index_now()
+    postgres = db.get_bind().dialect.name == "postgresql"
+
+    def row() -> tuple:
+        version = "xmin::text" if postgres else "NULL"
+        return tuple(db.execute(text(f"SELECT {version}, facets FROM search_documents "
+                                     "WHERE record_id = :r"), {"r": record.id}).one())  # fmt: skip
+
+    first = row()
+    assert "pt:QX01" in first[1]
+    copy.status = CopyStatus.ON_LOAN
+    db.commit()
+    index_now()
+    lent = row()
+    assert "pt:QX01" not in lent[1] and (lent[0] != first[0] or not postgres)
+    copy.status = CopyStatus.IN_TRANSIT
+    db.commit()
+    assert index_now() == 1
+    assert row() == lent
+    assert db.scalar(select(SearchDocument.held).where(SearchDocument.record_id == record.id)) == 1
+    assert client.get("/api/v1/search?q=茶叶种植").json["total"] == 1
+    assert client.get("/api/v1/search?q=茶叶种植&shelf=QX01").json["total"] == 0
+
+
 def test_deleted_record_leaves_the_index(app, client, db, network, index_now):
     record = Record(title="临时书目")
     db.add(record)
