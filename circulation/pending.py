@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, TextClause, bindparam, event, text
+from sqlalchemy import JSON, Date, DateTime, Table, TextClause, bindparam, event, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from catalog.db import Base, table_of, utcnow, waits_for_commit
@@ -30,12 +30,20 @@ from circulation.figures.aggregates import (
 LEDGER_COLUMNS = ("occurred_at", "event", "point_id", "actor", "copy_id", "patron_id",
                   "copy_home_point_id", "patron_home_point_id", "details")  # fmt: skip
 _ROWS = waits_for_commit("tongjie.ledger_pending")  # ledger rows for the commit
+_LAST = waits_for_commit("tongjie.last_row_pending")  # one more row, of any table
 _READ_FIRST = {"circulation_ledger", "circulation_daily", "search_outbox"}
-_STATEMENTS: dict[tuple[int, int, int], TextClause] = {}
+_STATEMENTS: dict[tuple[int, int, int, tuple[str, ...] | None], TextClause] = {}
 
 
 def add_ledger_row(session: Session, row: dict[str, Any]) -> None:
     session.info.setdefault(_ROWS, []).append(row)
+
+
+def add_last_row(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """One row of ``table`` written with the others at the commit (a SIP2 answer, whose
+    unique key refuses a message sent twice): a duplicate fails the commit, which then
+    raises IntegrityError and rolls back the whole transaction."""
+    session.info[_LAST] = (table, row)
 
 
 def write_pending(session: Session) -> None:
@@ -43,7 +51,8 @@ def write_pending(session: Session) -> None:
     records = outbox.take_waiting(session)  # flushes first: a last flush may queue some
     rows: list[dict[str, Any]] = session.info.pop(_ROWS, None) or []
     counts = take_pending_counts(session)
-    if not (rows or counts or records):
+    last: tuple[Table, dict[str, Any]] | None = session.info.pop(_LAST, None)
+    if not (rows or counts or records or last):
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql":
@@ -54,6 +63,8 @@ def write_pending(session: Session) -> None:
             now = utcnow()
             connection.execute(table_of(outbox.SearchOutbox).insert(),
                                [{"record_id": r, "enqueued_at": now} for r in records])  # fmt: skip
+        if last:
+            connection.execute(last[0].insert(), last[1])
         return
     params: dict[str, Any] = counts_params(counts)
     for i, row in enumerate(rows):
@@ -61,14 +72,24 @@ def write_pending(session: Session) -> None:
     now = utcnow()
     params.update({f"o{i}": record_id for i, record_id in enumerate(records)})
     params["enqueued_at"] = now
-    connection.execute(_statement(len(rows), len(counts), len(records)), params)
+    if last:
+        params.update({f"x_{column}": value for column, value in last[1].items()})
+    connection.execute(_statement(len(rows), len(counts), len(records), last), params)
 
 
-def _statement(rows: int, counts: int, records: int) -> TextClause:
+def _statement(
+    rows: int, counts: int, records: int, last: tuple[Table, dict[str, Any]] | None
+) -> TextClause:
     """The INSERTs of one commit as one PostgreSQL statement, built once per shape."""
-    key = (rows, counts, records)
+    last_shape = (last[0].name, *last[1]) if last else None
+    key = (rows, counts, records, last_shape)
     if key not in _STATEMENTS:
         parts, binds = [], []
+        if last:
+            table, columns = last[0], list(last[1])
+            parts.append(f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                         f"VALUES ({', '.join(f':x_{c}' for c in columns)})")  # fmt: skip
+            binds += [bindparam(f"x_{c}", type_=table.c[c].type) for c in columns]
         if rows:
             values = ", ".join(
                 "(" + ", ".join(f":l{i}_{c}" for c in LEDGER_COLUMNS) + ")" for i in range(rows)

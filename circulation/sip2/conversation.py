@@ -207,18 +207,25 @@ class Conversation:
                                  terminal.institution, ctx.error(exc))  # fmt: skip
             except (StaleDataError, IntegrityError):
                 session.rollback()
+                first = (
+                    retries.first_answer(session, terminal.id, key, ctx.now) if changes else None
+                )
+                if first is not None:  # its twin, sent at the same moment, changed the book
+                    log.info("%s: %s sent again: first answer given", self.peer, request.command)
+                    return first
                 log.info("%s: concurrent change on %s", self.peer, request.command)
                 again = ctx.say("another desk changed this book at the same moment: scan again",
                                 "其他服务台同时办理了该书，请重新扫描")  # fmt: skip
                 return refusal(request.command, request, sip_datetime(ctx.now),
                                terminal.institution, again)  # fmt: skip
-            if changes and not retries.store(session, terminal.id, key, answer, ctx.now):
+            if not changes:
+                session.commit()
+            elif not retries.commit_with_answer(session, terminal.id, key, answer, ctx.now):
                 first = retries.first_answer(session, terminal.id, key, ctx.now)
                 if first is None:
                     continue
                 log.info("%s: %s sent again: first answer given", self.peer, request.command)
                 return first
-            session.commit()
             if answer[2:3] == "0" and answer[:2] in ("10", "12", "30"):
                 log.info("%s: %s refused: %s", self.peer, request.command, redact(answer))
             return answer

@@ -5,14 +5,16 @@ sends the same message again, often on a new connection after logging in
 again, sometimes after the server restarted. So the memory is in the
 database, per terminal: the key of every transaction message (checkout,
 checkin, renew, renew all, hold, fee paid, block patron) is written with its
-answer, last, in the same database transaction as the change it answers. A
-message whose key is already there was answered before: its own transaction
-fails on the unique key and is rolled back whole (its change too), and the
-first answer is sent. A twin running at the same moment waits for the first
-on the rows they share, then fails the same way. Same key = same terminal and
-the same bytes up to the checksum: message, the kiosk's transaction date and
-its AY sequence number. A key counts for ``RETRY_WINDOW``; rows older than
-``KEEP`` are dropped when the terminal next logs in.
+answer in the same database transaction as the change it answers, in the
+commit's own statement. A message whose key is already there was answered
+before: its own transaction fails on the unique key and is rolled back whole
+(its change too), and the first answer is sent. A twin running at the same
+moment waits for the first on the rows they share, then fails the same way (or,
+on SQLite, finds the book changed under it), and is given the first answer too.
+Same key = same terminal and the same bytes up to the checksum: message, the
+kiosk's transaction date and its AY sequence number. A key counts for
+``RETRY_WINDOW``; rows older than ``KEEP`` are dropped when the terminal next
+logs in.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, delete, insert, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.db import Base, table_of
+from circulation.pending import add_last_row
 
 RETRY_WINDOW = dt.timedelta(minutes=10)
 KEEP = dt.timedelta(days=1)
@@ -45,7 +48,6 @@ class Sip2Transaction(Base):
 
 # Sent with every transaction a kiosk makes: built once, run on the session's connection (no ORM).
 _TABLE = table_of(Sip2Transaction)
-_STORE = insert(_TABLE)
 _FIRST = select(_TABLE.c.response, _TABLE.c.created_at).where(
     _TABLE.c.terminal_id == bindparam("terminal_id"), _TABLE.c.request_key == bindparam("key")
 )
@@ -60,13 +62,16 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def store(session: Session, terminal_id: int, key: str, answer: str, now: dt.datetime) -> bool:
-    """Write the key with its answer; False (and everything rolled back) if it was there."""
+def commit_with_answer(
+    session: Session, terminal_id: int, key: str, answer: str, now: dt.datetime
+) -> bool:
+    """Commit the transaction with the key and its answer, written in the commit's own
+    statement (circulation/pending.py); False, and everything rolled back, if the key was
+    there already."""
+    row = {"terminal_id": terminal_id, "request_key": key, "response": answer, "created_at": now}
+    add_last_row(session, _TABLE, row)
     try:
-        session.connection().execute(
-            _STORE,
-            {"terminal_id": terminal_id, "request_key": key, "response": answer, "created_at": now},
-        )
+        session.commit()
     except IntegrityError:
         session.rollback()
         return False

@@ -237,6 +237,34 @@ def test_sip_retry_2_a_transaction_sent_again_is_applied_once(sip):
     assert checkins == 1
 
 
+def test_sip_retry_2_twins_at_the_same_moment_one_loan_one_answer(sip):
+    """The same checkout sent on two connections at once (a kiosk that gave up on the first
+    and sent again): the second waits on the first's answer row, its commit fails on the
+    key, and it answers with the first's answer."""
+    arrange(sip)
+    lend_text = checkout_text()
+    clients = [sip.raw(), sip.raw()]
+    frames = [client.frame(lend_text, sequence=7) for client in clients]
+    assert frames[0] == frames[1]
+    barrier = threading.Barrier(2)
+    answers: list[str] = []
+
+    def kiosk(n: int) -> None:
+        barrier.wait()
+        clients[n].send(frames[n])
+        answers.append(body(clients[n].read()))
+
+    threads = [threading.Thread(target=kiosk, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a[:3] for a in answers] == ["121", "121"] and answers[0][24:] == answers[1][24:], (
+        answers
+    )
+    assert loans(sip.circ.db) == 1
+
+
 def test_sip_server_1_many_terminals_at_once(sip):
     c = sip.circ
     record = c.record("三国演义")
