@@ -35,7 +35,7 @@ from circulation.models import OPEN_HOLD, PROMISED, Hold, HoldStatus, PatronNoti
 from circulation.patrons import Patron
 from circulation.policies import due_date, resolve
 from circulation.tree import NetworkTree
-from circulation.writes import set_copy_state
+from circulation.writes import mark_promised, set_copy_state
 
 NOT_TRAPPED = (HoldStatus.WAITING, HoldStatus.TARGETED)
 _HOLDS_NOT_TRAPPED = (
@@ -83,6 +83,7 @@ def target(session: Session, tree: NetworkTree, hold: Hold) -> Copy | None:
         )
         if copy is None:  # lent or promised at this moment by another desk
             continue
+        mark_promised(session, copy)
         hold.status, hold.copy = HoldStatus.TARGETED, copy
         session.flush()
         return copy

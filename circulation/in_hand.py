@@ -15,7 +15,10 @@ TRANSIT-1), so the outer joins give one row.
 A desk that waited for the lock while another desk changed the copy gets the copy as
 that desk left it, but PostgreSQL gives the joined rows as they were when the query
 began. The query therefore also reads the copy's version as it was then; when the two
-differ, the loan and the transit are read again and the holds are looked at.
+differ, the loan and the transit are read again and the holds are looked at. Every
+change that makes a copy promised to a hold moves its version: the trap and the hold
+shelf change its status, and targeting it (which only locks it) bumps the version
+(``writes.mark_promised``).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ _OPEN_LOAN = (
     select(Loan)
     .where(Loan.copy_id == bindparam("copy_id"), Loan.returned_at.is_(None))
     .options(joinedload(Loan.patron))
+    .with_for_update(of=Loan)
 )
 _OPEN_TRANSIT = select(Transit).where(
     Transit.copy_id == bindparam("copy_id"), Transit.closed_at.is_(None)
@@ -85,7 +89,8 @@ def copy_in_hand(session: Session, barcode: str) -> InHand:
 
 
 def open_loan(session: Session, copy: Copy) -> Loan | None:
-    """The open loan of a copy this transaction has locked, with its borrower."""
+    """The copy's open loan with its borrower, locked (a staff status change reads the copy
+    without locking it: the loan's lock keeps a check-in at the same moment out)."""
     if copy.status != CopyStatus.ON_LOAN:
         return None
     return session.scalar(_OPEN_LOAN, {"copy_id": copy.id})

@@ -98,6 +98,23 @@ def set_copy_state(
     enqueue(session, [copy.record_id])
 
 
+_BUMP = (
+    update(Copy)
+    .where(Copy.id == bindparam("copy_id"), Copy.version == bindparam("read_version"))
+    .values(version=Copy.version + 1)
+)
+
+
+def mark_promised(session: Session, copy: Copy) -> None:
+    """A copy this transaction locked is now promised to a hold (targeted): its version moves
+    on although nothing else in its row changes, so that a desk that was waiting for its lock
+    sees that it changed and looks at the holds again (circulation/in_hand.py)."""
+    _changed_one(session.connection().execute(
+        _BUMP, {"copy_id": copy.id, "read_version": copy.version}
+    ))  # fmt: skip
+    set_committed_value(copy, "version", copy.version + 1)
+
+
 def _insert_returning(model: Any) -> Any:
     table = table_of(model)
     return insert(table).returning(*table.c)

@@ -155,3 +155,49 @@ def test_api_3_fifty_desks_return_one_copy_one_loan_closed_one_transit(pg):
             select(func.count(LedgerEntry.id)).where(LedgerEntry.event == "checkin")
         )
         assert checkins == 1
+
+
+def test_checkout_8_a_hold_targeting_the_copy_while_the_desk_waits_is_requeued(pg):
+    """A reader's hold targets the copy (and locks it) while a desk's checkout of that copy
+    waits for the lock: the checkout sees the new hold and sends it to the queue again
+    (CHECKOUT-8.1), instead of leaving it promised a copy that is now on loan."""
+    import time
+
+    with pg() as session:
+        central = point_by_code(session, "QX")
+        record = Record(title="围城")
+        session.add(Copy(barcode="31001", record=record, home_point=central,
+                         current_point=central))  # fmt: skip
+        borrower = Patron(card="20001", name="借书人", category="adult", home_point=central)
+        waiting = Patron(card="29999", name="预约人", category="adult", home_point=central)
+        session.add_all([borrower, waiting])
+        session.commit()
+        record_id, waiting_id = record.id, waiting.id
+
+    locked, lent = threading.Event(), {}
+
+    def hold_then_wait() -> None:
+        with pg() as session:
+            hold = place_hold(session, desk(session, "QX"), session.get(Patron, waiting_id),
+                              session.get(Record, record_id), point_by_code(session, "QX"))  # fmt: skip
+            assert hold.status == HoldStatus.TARGETED
+            locked.set()
+            time.sleep(0.5)  # the checkout below is waiting for the copy's lock now
+            session.commit()
+
+    def lend() -> None:
+        locked.wait()
+        with pg() as session:
+            receipt = checkout(session, desk(session, "QX"), "20001", "31001")
+            session.commit()
+            lent["notes"] = [n.code for n in receipt.notes]
+
+    threads = [threading.Thread(target=hold_then_wait), threading.Thread(target=lend)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "hold_requeued" in lent["notes"], lent
+    with pg() as session:
+        hold = session.scalar(select(Hold))
+        assert hold.status == HoldStatus.WAITING and hold.copy_id is None
