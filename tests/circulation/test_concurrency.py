@@ -129,7 +129,7 @@ def test_hold_2_hold_4_fifty_returns_trap_one_hold_exactly_once(pg):
         assert in_transit == 1
 
 
-def test_api_3_fifty_desks_return_one_copy_one_loan_closed_one_transit(pg):
+def test_api_3_1_fifty_desks_return_one_copy_one_loan_closed_one_transit(pg):
     """The copy's look-up reads its loan and transit with it: a desk that waited for the
     copy's lock sees the loan the first desk closed and the transit it opened, not the
     ones there were when its query began (circulation/in_hand.py)."""
@@ -157,7 +157,7 @@ def test_api_3_fifty_desks_return_one_copy_one_loan_closed_one_transit(pg):
         assert checkins == 1
 
 
-def test_checkout_8_a_hold_targeting_the_copy_while_the_desk_waits_is_requeued(pg):
+def test_api_3_1_checkout_8_1_a_hold_targeting_the_copy_while_the_desk_waits_is_requeued(pg):
     """A reader's hold targets the copy (and locks it) while a desk's checkout of that copy
     waits for the lock: the checkout sees the new hold and sends it to the queue again
     (CHECKOUT-8.1), instead of leaving it promised a copy that is now on loan."""
