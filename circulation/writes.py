@@ -115,25 +115,27 @@ def mark_promised(session: Session, copy: Copy) -> None:
     set_committed_value(copy, "version", copy.version + 1)
 
 
-def _insert_returning(model: Any) -> Any:
-    table = table_of(model)
-    return insert(table).returning(*table.c)
+def _insert_returning(model: Any) -> tuple[Any, tuple[str, ...]]:
+    """INSERT ... RETURNING every column, and the attribute each returned column sets."""
+    table, mapper = table_of(model), inspect(model)
+    keys = tuple(mapper.get_property_by_column(c).key for c in table.c)
+    return insert(table).returning(*table.c), keys
 
 
 _INSERT_LOAN = _insert_returning(Loan)
 _INSERT_TRANSIT = _insert_returning(Transit)
 
 
-def _inserted(session: Session, model: type[M], statement: Any, values: dict[str, Any]) -> M:
+def _inserted(session: Session, model: type[M], insert_: tuple[Any, tuple[str, ...]],
+              values: dict[str, Any]) -> M:  # fmt: skip
     """INSERT one row and get it back as a persistent object, as if loaded by a query.
 
     A plain statement: the ORM's insert with RETURNING costs several times as much, and a
     checkout or a check-in makes one each.
     """
+    statement, keys = insert_
     row = session.connection().execute(statement, values).one()
-    mapper = inspect(model)
-    obj = model(**{mapper.get_property_by_column(c).key: row[i]
-                   for i, c in enumerate(statement.table.c)})  # fmt: skip
+    obj = model(**dict(zip(keys, row, strict=True)))
     make_transient_to_detached(obj)  # its state as loaded, nothing pending
     session.add(obj)
     return obj

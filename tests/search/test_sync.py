@@ -44,13 +44,19 @@ def test_commit_wakes_the_background_indexer_and_the_request_does_not_wait(app, 
         time.sleep(0.2)
 
 
-def test_copy_status_change_reaches_the_shelf_filter(app, client, db, network, index_now):
+def shelved(db, index_now, title: str, barcode: str) -> tuple[Record, Copy]:
+    """A record with one copy on the shelf at QX01, indexed."""
     point = point_by_code(db, "QX01")
-    record = Record(title="果树修剪图解")
-    copy = Copy(barcode="3100000009", record=record, home_point=point, current_point=point)
+    record = Record(title=title)
+    copy = Copy(barcode=barcode, record=record, home_point=point, current_point=point)
     db.add(copy)
     db.commit()
     index_now()
+    return record, copy
+
+
+def test_copy_status_change_reaches_the_shelf_filter(app, client, db, network, index_now):
+    record, copy = shelved(db, index_now, "果树修剪图解", "3100000009")
     on_shelf = "/api/v1/search?q=果树&shelf=QX01"
     assert client.get(on_shelf).json["total"] == 1
     copy.status = CopyStatus.ON_LOAN
@@ -69,12 +75,7 @@ def test_unchanged_document_is_left_as_it_is(app, client, db, network, index_now
 
     from catalog.search.store import SearchDocument
 
-    point = point_by_code(db, "QX01")
-    record = Record(title="茶叶种植与加工")
-    copy = Copy(barcode="3100000010", record=record, home_point=point, current_point=point)
-    db.add(copy)
-    db.commit()
-    index_now()
+    record, copy = shelved(db, index_now, "茶叶种植与加工", "3100000010")
     postgres = db.get_bind().dialect.name == "postgresql"
 
     def row() -> tuple:
